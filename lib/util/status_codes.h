@@ -18,7 +18,8 @@
 	X(SMBSESS_E_BAD_SIGNATURE, 9, "a message from the server failed its signature or integrity check") \
 	X(SMBSESS_E_INTERNAL, 10, "internal error in libsmbsess") \
 	X(SMBSESS_E_AUTH, 11, "authentication could not be completed") \
-	X(SMBSESS_E_NO_PROGRESS, 12, "the server's paging did not advance")
+	X(SMBSESS_E_NO_PROGRESS, 12, "the server's paging did not advance") \
+	X(SMBSESS_E_HOST_NOT_FOUND, 13, "the server's name could not be resolved")
 
 #define SMBSESS__NDR_CODES(X) \
 	X(NDR_E_SHORT, 1, "NDR data ends before the item it describes") \
