@@ -140,8 +140,77 @@ def silent_listener():
     return s, held
 
 
+class TamperProxy:
+    """A relay between our client and a real smbd that corrupts one answer the
+    way a real server never would: the server-to-client frame that answers
+    TREE_CONNECT (or, encrypted, the first transformed frame)."""
+
+    def __init__(self, server_port, mode):
+        self.server_port, self.mode, self.done = server_port, mode, False
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        try:
+            c, _ = self.sock.accept()
+        except OSError:
+            return
+        s = socket.create_connection(("127.0.0.1", self.server_port))
+        threading.Thread(target=self._pipe, args=(c, s, False), daemon=True).start()
+        self._pipe(s, c, True)
+
+    def _recv_exact(self, sock, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = sock.recv(n - len(buf))
+            if not chunk:
+                raise EOFError
+            buf += chunk
+        return buf
+
+    def _tamper(self, frame):
+        msg = bytearray(frame)
+        if self.done:
+            return bytes(msg)
+        if self.mode == "flip-encrypted" and msg[:4] == b"\xfdSMB":
+            msg[-1] ^= 0x01
+            self.done = True
+        elif msg[:4] == b"\xfeSMB" and int.from_bytes(msg[12:14], "little") == 3:
+            if self.mode == "flip-signature":
+                msg[48] ^= 0x01
+            elif self.mode == "strip-signature":
+                flags = int.from_bytes(msg[16:20], "little") & ~0x8
+                msg[16:20] = flags.to_bytes(4, "little")
+                msg[48:64] = bytes(16)
+            self.done = True
+        return bytes(msg)
+
+    def _pipe(self, src, dst, from_server):
+        try:
+            while True:
+                hdr = self._recv_exact(src, 4)
+                body = self._recv_exact(src, int.from_bytes(hdr[1:4], "big"))
+                if from_server:
+                    body = self._tamper(body)
+                dst.sendall(hdr + body)
+        except (EOFError, OSError):
+            pass
+        finally:
+            for x in (src, dst):
+                try:
+                    x.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.sock.close()
+
+
 def main():
-    print(f"1..{len(CASES) * 2 + sum(1 for c in CASES if c[5]) + 7 + 9}")
+    print(f"1..{len(CASES) * 2 + sum(1 for c in CASES if c[5]) + 7 + 10 + 4}")
     with tempfile.TemporaryDirectory(prefix="smbsess-transport-") as tmp:
         for case in CASES:
             run_case(tmp, *case)
@@ -164,8 +233,19 @@ def main():
             for l in lines:
                 what = l.split(" - ", 1)[-1]
                 check(l.startswith("ok"), f"behaviour: {what}", r.stderr[-1000:])
-            for _ in range(9 - len(lines)):
+            for _ in range(10 - len(lines)):
                 check(False, "behaviour: missing result", r.stdout + r.stderr[-1000:])
+
+        for mode, opts, extra in (("flip-signature", {}, []), ("strip-signature", {}, []),
+                                  ("flip-signature", {"server max protocol": "SMB2_02"}, []),
+                                  ("flip-encrypted", {"server smb encrypt": "required"}, [])):
+            with sambatest.SmbServer(options=opts) as srv:
+                srv.add_user(USER, PASSWORD, admin=True)
+                proxy = TamperProxy(srv.port, mode)
+                rc, f, out = probe(proxy.port, *extra, "--timeout", "5000")
+                proxy.close()
+                check(rc == 1 and f.get("step") == "tree_connect" and f.get("code") == "SMBSESS_E_BAD_SIGNATURE",
+                      f"a tampered answer ({mode}, {opts or 'default'}) is refused: {f.get('code')}", out)
 
         port = sambatest.free_port()
         t0 = time.time()

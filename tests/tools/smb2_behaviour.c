@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ev = tevent_context_init(mem);
-	printf("1..9\n");
+	printf("1..10\n");
 	st = testlib_connect(mem, ev, argv[1], (uint16_t)atoi(argv[2]), NULL, &opts, argv[3], argv[4], argv[5],
 			     &conn, &session, &tree, &step);
 	check(smbsess__st_ok(st), "connect, negotiate, session setup, tree connect IPC$", st);
@@ -130,7 +130,28 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* 3. A READ of an empty pipe waits (interim STATUS_PENDING); freeing it cancels it. */
+	/* 3. WRITE a bind to the pipe, READ the bind_ack back. */
+	{
+		uint8_t bind[72], *data = NULL;
+		size_t len = 0;
+		bool more;
+		uint32_t written = 0;
+
+		req = smbsess__smb2_write_send(mem, ev, tree, &fid, bind, testlib_make_bind(bind), 0);
+		testlib_wait(ev, req);
+		st = smbsess__smb2_write_recv(req, &written);
+		talloc_free(req);
+		if (smbsess__st_ok(st)) {
+			req = smbsess__smb2_read_send(mem, ev, tree, &fid, 4280, 0);
+			testlib_wait(ev, req);
+			st = smbsess__smb2_read_recv(req, mem, &data, &len, &more);
+			talloc_free(req);
+		}
+		check(smbsess__st_ok(st) && written == 72 && len >= 24 && data[2] == 12,
+		      "WRITE a bind to \\srvsvc, READ the bind_ack", st);
+	}
+
+	/* 3b. A READ of an empty pipe waits (interim STATUS_PENDING); freeing it cancels it. */
 	{
 		double t0;
 

@@ -70,3 +70,27 @@ struct smbsess_status testlib_connect(TALLOC_CTX *mem, struct tevent_context *ev
 	talloc_free(req);
 	return st;
 }
+
+/* A DCE/RPC bind to srvsvc v3.0 with NDR 2.0 ([C706] 12.6.4.3), call id 1. */
+size_t testlib_make_bind(uint8_t b[72])
+{
+	static const uint8_t srvsvc[16] = { 0xc8, 0x4f, 0x32, 0x4b, 0x70, 0x16, 0xd3, 0x01,
+					    0x12, 0x78, 0x5a, 0x47, 0xbf, 0x6e, 0xe1, 0x88 };
+	static const uint8_t ndr[16] = { 0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11,
+					 0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60 };
+	memset(b, 0, 72);
+	b[0] = 5; b[1] = 0; b[2] = 11; b[3] = 3; b[4] = 0x10;
+	smbsess__put_le16(b + 8, 72);
+	smbsess__put_le32(b + 12, 1);
+	smbsess__put_le16(b + 16, 4280);
+	smbsess__put_le16(b + 18, 4280);
+	b[24] = 1;
+	smbsess__put_le16(b + 28, 0);
+	b[30] = 1;
+	memcpy(b + 32, srvsvc, 16);
+	smbsess__put_le16(b + 48, 3);
+	memcpy(b + 52, ndr, 16);
+	smbsess__put_le32(b + 68, 2);
+	return 72;
+}
+

@@ -23,4 +23,7 @@ struct smbsess_status testlib_connect(TALLOC_CTX *mem, struct tevent_context *ev
 				      struct smbsess__smb2_session **session,
 				      struct smbsess__smb2_tree **tree, const char **step);
 
+/* A DCE/RPC bind PDU to srvsvc v3.0 with NDR 2.0, call id 1; returns its length (72). */
+size_t testlib_make_bind(uint8_t b[72]);
+
 #endif
