@@ -12,5 +12,7 @@
 #include <smbsess/common.h>
 #include <smbsess/version.h>
 #include <smbsess/status.h>
+#include <smbsess/client.h>
+#include <smbsess/server.h>
 
 #endif /* SMBSESS_SMBSESS_H */

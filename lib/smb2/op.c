@@ -56,7 +56,9 @@ struct smbsess_status smbsess__smb2_op_recv(struct tevent_req *req, TALLOC_CTX *
 
 	if (smbsess__st_ok(st) && out != NULL) {
 		memcpy(out, s->out, s->out_size);
-		talloc_steal(mem_ctx, s->out_mem);
+		/* Without a mem_ctx the parser allocated nothing to keep. */
+		if (mem_ctx != NULL)
+			talloc_steal(mem_ctx, s->out_mem);
 	}
 	tevent_req_received(req);
 	return st;

@@ -165,7 +165,34 @@
 	X(nca_s_fault_context_mismatch, 0x1C00001A, "RPC fault: context handle mismatch") \
 	X(nca_s_fault_remote_no_memory, 0x1C00001B, "RPC fault: the server is out of memory") \
 	X(nca_s_fault_unspec, 0x1C000012, "RPC fault: unspecified") \
-	X(nca_s_fault_cancel, 0x1C00000D, "RPC fault: the call was cancelled")
+	X(nca_s_fault_cancel, 0x1C00000D, "RPC fault: the call was cancelled") \
+	X(nca_s_fault_fp_div_zero, 0x1C000003, "RPC fault: floating-point division by zero on the server") \
+	X(nca_s_fault_fp_underflow, 0x1C000004, "RPC fault: floating-point underflow on the server") \
+	X(nca_s_fault_fp_overflow, 0x1C000005, "RPC fault: floating-point overflow on the server") \
+	X(nca_rpc_version_mismatch, 0x1C000008, "RPC reject: the server does not speak this RPC protocol version") \
+	X(nca_unspec_reject, 0x1C000009, "RPC reject: the server rejected the call for an unspecified reason") \
+	X(nca_s_bad_actid, 0x1C00000A, "RPC reject: unknown activity id") \
+	X(nca_who_are_you_failed, 0x1C00000B, "RPC reject: the server could not verify the client") \
+	X(nca_manager_not_entered, 0x1C00000C, "RPC reject: the server did not run the operation") \
+	X(nca_s_fault_ill_inst, 0x1C00000E, "RPC fault: illegal instruction on the server") \
+	X(nca_s_fault_fp_error, 0x1C00000F, "RPC fault: floating-point error on the server") \
+	X(nca_s_fault_int_overflow, 0x1C000010, "RPC fault: integer overflow on the server") \
+	X(nca_s_fault_remote_comm_failure, 0x1C000013, "RPC fault: the server failed to reach another server") \
+	X(nca_s_fault_pipe_empty, 0x1C000014, "RPC fault: pipe empty") \
+	X(nca_s_fault_pipe_closed, 0x1C000015, "RPC fault: pipe closed") \
+	X(nca_s_fault_pipe_order, 0x1C000016, "RPC fault: pipe used out of order") \
+	X(nca_s_fault_pipe_discipline, 0x1C000017, "RPC fault: pipe discipline error") \
+	X(nca_s_fault_pipe_comm_error, 0x1C000018, "RPC fault: pipe communication error") \
+	X(nca_s_fault_pipe_memory, 0x1C000019, "RPC fault: pipe out of memory") \
+	X(nca_invalid_pres_context_id, 0x1C00001C, "RPC reject: the presentation context is not bound") \
+	X(nca_unsupported_authn_level, 0x1C00001D, "RPC reject: the authentication level is not supported") \
+	X(nca_invalid_checksum, 0x1C00001F, "RPC reject: invalid checksum") \
+	X(nca_invalid_crc, 0x1C000020, "RPC reject: invalid CRC") \
+	X(nca_s_fault_user_defined, 0x1C000021, "RPC fault: an error defined by the interface") \
+	X(nca_s_fault_tx_open_failed, 0x1C000022, "RPC fault: the server could not open a transaction") \
+	X(nca_s_fault_codeset_conv_error, 0x1C000023, "RPC fault: character set conversion failed on the server") \
+	X(nca_s_fault_object_not_found, 0x1C000024, "RPC fault: the object was not found") \
+	X(nca_s_fault_no_client_stub, 0x1C000025, "RPC fault: no client stub for the callback")
 
 #define SMBSESS__GSS_CODES(X) \
 	X(GSS_S_BAD_MECH, 0x00010000, "GSS-API: the requested mechanism is not supported") \

@@ -1,0 +1,327 @@
+/*
+ * The RPC transport over an SMB2 named pipe: transceive is the IOCTL
+ * FSCTL_PIPE_TRANSCEIVE, write and read are WRITE and READ at offset 0.
+ *
+ * [MS-SMB2] 2.2.4 requires MaxTransactSize, MaxReadSize and MaxWriteSize of
+ * at least 65536, so operations of up to 64 KiB need no look at the
+ * connection's limits: reads ask for at most that, writes go in pieces of it.
+ */
+#include "rpc.h"
+#include "../smb2/smb2.h"
+#include "../util/treq.h"
+
+#define OP_MAX 65536u
+
+struct tree_watch;
+
+struct smb2_pipe {
+	struct tevent_context *ev;
+	struct smbsess__smb2_tree *tree; /* NULL once the tree is gone */
+	struct smbsess__smb2_fileid fid;
+	struct tree_watch *watch;
+};
+
+/* A child of the tree: tells the pipe when the tree is freed. */
+struct tree_watch {
+	struct smb2_pipe *pipe;
+};
+
+static int watch_destructor(struct tree_watch *w)
+{
+	if (w->pipe) {
+		w->pipe->tree = NULL;
+		w->pipe->watch = NULL;
+	}
+	return 0;
+}
+
+static void close_done(struct tevent_req *req)
+{
+	(void)smbsess__smb2_close_recv(req);
+	talloc_free(req);
+}
+
+static int smb2_pipe_destructor(struct smb2_pipe *p)
+{
+	struct tevent_req *req;
+
+	if (p->watch) {
+		p->watch->pipe = NULL;
+		TALLOC_FREE(p->watch);
+	}
+	if (p->tree == NULL)
+		return 0;
+	/* Closed in the background: the request lives on the tree and frees itself. */
+	req = smbsess__smb2_close_send(p->tree, p->ev, p->tree, &p->fid);
+	if (req != NULL)
+		tevent_req_set_callback(req, close_done, NULL);
+	return 0;
+}
+
+/* ---- the operations ---- */
+
+struct op_state {
+	struct smb2_pipe *pipe;
+	const uint8_t *data;
+	size_t len, written, chunk;
+	uint8_t *out;
+	size_t out_len;
+	bool more;
+	struct tevent_req *subreq;
+};
+
+static struct tevent_req *op_create(TALLOC_CTX *mem_ctx, struct tevent_context *ev, void *ctx,
+				    struct op_state **s)
+{
+	struct tevent_req *req = tevent_req_create(mem_ctx, s, struct op_state);
+	struct smb2_pipe *p = ctx;
+
+	if (req == NULL)
+		return NULL;
+	(*s)->pipe = p;
+	if (p->tree == NULL) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED));
+		return tevent_req_post(req, ev);
+	}
+	return req;
+}
+
+static void transceive_done(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
+	struct op_state *s = tevent_req_data(req, struct op_state);
+	struct smbsess_status st = smbsess__smb2_ioctl_recv(subreq, s, &s->out, &s->out_len, &s->more);
+
+	TALLOC_FREE(subreq);
+	if (smbsess__req_nok(req, st))
+		return;
+	tevent_req_done(req);
+}
+
+static struct tevent_req *smb2_transceive_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev, void *ctx,
+					       const uint8_t *data, size_t len, uint32_t max_out)
+{
+	struct op_state *s;
+	struct tevent_req *req = op_create(mem_ctx, ev, ctx, &s), *subreq;
+
+	if (req == NULL || !tevent_req_is_in_progress(req))
+		return req;
+	if (len == 0 || len > OP_MAX) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_INVALID_ARGUMENT));
+		return tevent_req_post(req, ev);
+	}
+	subreq = smbsess__smb2_ioctl_send(s, ev, s->pipe->tree, &s->pipe->fid, SMBSESS__FSCTL_PIPE_TRANSCEIVE,
+					  data, len, max_out < OP_MAX ? max_out : OP_MAX);
+	if (tevent_req_nomem(subreq, req))
+		return tevent_req_post(req, ev);
+	tevent_req_set_callback(subreq, transceive_done, req);
+	return req;
+}
+
+static struct smbsess_status data_recv(struct tevent_req *req, TALLOC_CTX *mem_ctx, uint8_t **out,
+				       size_t *out_len, bool *more)
+{
+	struct op_state *s = tevent_req_data(req, struct op_state);
+	struct smbsess_status st = smbsess__req_status(req);
+
+	if (smbsess__st_ok(st)) {
+		*out = talloc_move(mem_ctx, &s->out);
+		*out_len = s->out_len;
+		*more = s->more;
+	}
+	tevent_req_received(req);
+	return st;
+}
+
+static void read_done(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
+	struct op_state *s = tevent_req_data(req, struct op_state);
+	struct smbsess_status st = smbsess__smb2_read_recv(subreq, s, &s->out, &s->out_len, &s->more);
+
+	TALLOC_FREE(subreq);
+	if (smbsess__req_nok(req, st))
+		return;
+	tevent_req_done(req);
+}
+
+static struct tevent_req *smb2_read_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev, void *ctx, uint32_t max)
+{
+	struct op_state *s;
+	struct tevent_req *req = op_create(mem_ctx, ev, ctx, &s), *subreq;
+
+	if (req == NULL || !tevent_req_is_in_progress(req))
+		return req;
+	if (max == 0) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_INVALID_ARGUMENT));
+		return tevent_req_post(req, ev);
+	}
+	subreq = smbsess__smb2_read_send(s, ev, s->pipe->tree, &s->pipe->fid, max < OP_MAX ? max : OP_MAX, 0);
+	if (tevent_req_nomem(subreq, req))
+		return tevent_req_post(req, ev);
+	tevent_req_set_callback(subreq, read_done, req);
+	return req;
+}
+
+static void write_done(struct tevent_req *subreq);
+
+static bool write_next(struct tevent_req *req, struct tevent_context *ev)
+{
+	struct op_state *s = tevent_req_data(req, struct op_state);
+	struct tevent_req *subreq;
+
+	if (s->pipe->tree == NULL) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED));
+		return false;
+	}
+	s->chunk = s->len - s->written < OP_MAX ? s->len - s->written : OP_MAX;
+	subreq = smbsess__smb2_write_send(s, ev, s->pipe->tree, &s->pipe->fid, s->data + s->written, s->chunk, 0);
+	if (tevent_req_nomem(subreq, req))
+		return false;
+	tevent_req_set_callback(subreq, write_done, req);
+	return true;
+}
+
+static void write_done(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
+	struct op_state *s = tevent_req_data(req, struct op_state);
+	uint32_t n = 0;
+	struct smbsess_status st = smbsess__smb2_write_recv(subreq, &n);
+
+	TALLOC_FREE(subreq);
+	if (smbsess__req_nok(req, st))
+		return;
+	/* A short write goes on with the rest; nothing written would never end. */
+	if (n == 0 || n > s->chunk) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_PROTOCOL));
+		return;
+	}
+	s->written += n;
+	if (s->written == s->len) {
+		tevent_req_done(req);
+		return;
+	}
+	write_next(req, s->pipe->ev);
+}
+
+static struct tevent_req *smb2_write_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev, void *ctx,
+					  const uint8_t *data, size_t len)
+{
+	struct op_state *s;
+	struct tevent_req *req = op_create(mem_ctx, ev, ctx, &s);
+
+	if (req == NULL || !tevent_req_is_in_progress(req))
+		return req;
+	if (len == 0) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_INVALID_ARGUMENT));
+		return tevent_req_post(req, ev);
+	}
+	s->data = data;
+	s->len = len;
+	if (!write_next(req, ev))
+		return tevent_req_post(req, ev);
+	return req;
+}
+
+static struct smbsess_status smb2_write_recv(struct tevent_req *req)
+{
+	struct smbsess_status st = smbsess__req_status(req);
+
+	tevent_req_received(req);
+	return st;
+}
+
+static const struct smbsess__rpc_transport_ops smb2_ops = {
+	.name = "smb2",
+	.transceive_send = smb2_transceive_send,
+	.transceive_recv = data_recv,
+	.write_send = smb2_write_send,
+	.write_recv = smb2_write_recv,
+	.read_send = smb2_read_send,
+	.read_recv = data_recv,
+};
+
+/* ---- opening ---- */
+
+struct open_state {
+	struct tevent_context *ev;
+	struct smbsess__smb2_tree *tree;
+	struct smbsess__rpc_transport *transport;
+};
+
+static void open_done(struct tevent_req *subreq);
+
+struct tevent_req *smbsess__rpc_smb2_open_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+					       struct smbsess__smb2_tree *tree, const char *pipe_name)
+{
+	struct tevent_req *req, *subreq;
+	struct open_state *s;
+	size_t units;
+
+	req = tevent_req_create(mem_ctx, &s, struct open_state);
+	if (req == NULL)
+		return NULL;
+	s->ev = ev;
+	s->tree = tree;
+	if (tree == NULL || pipe_name == NULL || pipe_name[0] == '\0' ||
+	    !smbsess__st_ok(smbsess__utf8_utf16_units(pipe_name, strlen(pipe_name), &units))) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_INVALID_ARGUMENT));
+		return tevent_req_post(req, ev);
+	}
+	subreq = smbsess__smb2_create_send(s, ev, tree, pipe_name);
+	if (tevent_req_nomem(subreq, req))
+		return tevent_req_post(req, ev);
+	tevent_req_set_callback(subreq, open_done, req);
+	return req;
+}
+
+static void open_done(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
+	struct open_state *s = tevent_req_data(req, struct open_state);
+	struct smbsess__smb2_fileid fid;
+	struct smbsess_status st = smbsess__smb2_create_recv(subreq, &fid);
+	struct smb2_pipe *p;
+	struct tree_watch *w;
+
+	TALLOC_FREE(subreq);
+	if (smbsess__req_nok(req, st))
+		return;
+	/* From here the open handle belongs to the transport: freeing it, even unreceived, closes it. */
+	s->transport = talloc_zero(s, struct smbsess__rpc_transport);
+	p = s->transport ? talloc_zero(s->transport, struct smb2_pipe) : NULL;
+	w = talloc_zero(s->tree, struct tree_watch);
+	if (p == NULL || w == NULL) {
+		talloc_free(w);
+		TALLOC_FREE(s->transport);
+		/* Still close what the server opened. */
+		subreq = smbsess__smb2_close_send(s->tree, s->ev, s->tree, &fid);
+		if (subreq != NULL)
+			tevent_req_set_callback(subreq, close_done, NULL);
+		tevent_req_oom(req);
+		return;
+	}
+	p->ev = s->ev;
+	p->tree = s->tree;
+	p->fid = fid;
+	p->watch = w;
+	w->pipe = p;
+	talloc_set_destructor(w, watch_destructor);
+	talloc_set_destructor(p, smb2_pipe_destructor);
+	s->transport->ops = &smb2_ops;
+	s->transport->ctx = p;
+	tevent_req_done(req);
+}
+
+struct smbsess_status smbsess__rpc_smb2_open_recv(struct tevent_req *req, TALLOC_CTX *mem_ctx,
+						  struct smbsess__rpc_transport **transport)
+{
+	struct open_state *s = tevent_req_data(req, struct open_state);
+	struct smbsess_status st = smbsess__req_status(req);
+
+	if (smbsess__st_ok(st))
+		*transport = talloc_move(mem_ctx, &s->transport);
+	tevent_req_received(req);
+	return st;
+}
