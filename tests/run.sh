@@ -68,7 +68,7 @@ fi
 
 step "build (clang, ASan+UBSan, fuzzers)"
 if CC=clang CXX=clang++ setup "$build_root/asan" -Dfuzzing=true -Db_sanitize=address,undefined \
-	-Db_lundef=false -Dc_args=-fno-sanitize-recover=undefined -Dwerror=true && ninja -C "$build_root/asan"; then
+	-Db_lundef=false -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined' -Dwerror=true && ninja -C "$build_root/asan"; then
 	step "unit tests under sanitizers"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		meson test -C "$build_root/asan" --suite unit --print-errorlogs --no-rebuild || status=1
