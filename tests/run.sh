@@ -69,9 +69,12 @@ fi
 step "build (clang, ASan+UBSan, fuzzers)"
 if CC=clang CXX=clang++ setup "$build_root/asan" -Dfuzzing=true -Db_sanitize=address,undefined \
 	-Db_lundef=false -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined' -Dwerror=true && ninja -C "$build_root/asan"; then
-	step "unit tests under sanitizers"
+	# Everything but the integration tests (run once, above) and the ABI checks
+	# (they compare a gcc build's debug info).
+	step "unit and oracle tests under sanitizers"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		meson test -C "$build_root/asan" --suite unit --print-errorlogs --no-rebuild || status=1
+		meson test -C "$build_root/asan" --no-suite integration --no-suite abi --print-errorlogs \
+		--no-rebuild || status=1
 	summaries+=("$build_root/asan/meson-logs/testlog.json")
 	if [ -x tests/fuzz/run.sh ]; then
 		step "fuzzers (${fuzz_seconds}s each)"

@@ -18,7 +18,15 @@
  * it: a transport error, a malformed or unexpected PDU, a limit exceeded, a
  * timeout, or freeing a call while it is in flight. A broken pipe fails
  * every later or queued call with SMBSESS_E_DISCONNECTED; what broke it is
- * smbsess__rpc_pipe_error(). To go on, open and bind a new pipe.
+ * smbsess__rpc_pipe_error(): the call's own status, SMBSESS_E_TIMEOUT for a
+ * call that timed out in flight, SMBSESS_E_CANCELLED for one freed in
+ * flight. To go on, open and bind a new pipe. (A call that times out or is
+ * freed while it still waits in the queue leaves the pipe as it was.)
+ *
+ * Completeness of an answer is decided from frag_length and PFC_LAST_FRAG
+ * alone, never from the transport's "more": Samba says STATUS_SUCCESS or
+ * STATUS_BUFFER_OVERFLOW at fragment boundaries depending on what its RPC
+ * server has queued at that moment.
  */
 #ifndef SMBSESS_LIB_RPC_H
 #define SMBSESS_LIB_RPC_H

@@ -39,6 +39,16 @@ struct pending {
 	size_t idx;
 };
 
+/*
+ * What a queued call needs of its session and tree, taken when it is
+ * queued: the objects may be freed before it goes out.
+ */
+struct call_ids {
+	uint64_t session_id;
+	uint32_t tree_id;
+	bool tree_encrypt;
+};
+
 /* The state of one smbsess__smb2_calls_send request. */
 struct chain {
 	struct chain *prev, *next; /* on conn->wait list */
@@ -46,7 +56,8 @@ struct chain {
 	struct tevent_req *req;
 	struct tevent_context *ev;
 	struct smbsess__smb2_conn *conn;
-	struct smbsess__smb2_call *calls;
+	struct smbsess__smb2_call *calls; /* session and tree pointers are not kept: see ids */
+	struct call_ids *ids;
 	size_t n;
 	bool related;
 	struct smbsess__smb2_resp *resps;
@@ -274,16 +285,15 @@ static uint16_t credit_charge(const struct smbsess__smb2_conn *conn, const struc
 	return (uint16_t)(1 + (payload - 1) / 65536);
 }
 
-static bool chain_encrypts(const struct chain *c)
+static bool chain_encrypts(struct chain *c)
 {
-	const struct smbsess__smb2_call *first = &c->calls[0];
+	struct smbsess__smb2_session *s = c->ids[0].session_id ? find_session(c->conn, c->ids[0].session_id) : NULL;
 
-	return first->session && first->session->have_keys &&
-	       (first->session->encrypt || (first->tree && first->tree->encrypt));
+	return s && s->have_keys && (s->encrypt || c->ids[0].tree_encrypt);
 }
 
-static void write_header(struct smbsess__smb2_conn *conn, uint8_t *h, const struct smbsess__smb2_call *c,
-			 uint16_t charge, uint64_t mid, uint32_t flags)
+static void write_header(struct smbsess__smb2_conn *conn, uint8_t *h, uint16_t cmd, uint64_t session_id,
+			 uint32_t tree_id, uint16_t charge, uint64_t mid, uint32_t flags)
 {
 	uint16_t ask = charge;
 
@@ -294,13 +304,13 @@ static void write_header(struct smbsess__smb2_conn *conn, uint8_t *h, const stru
 	smbsess__put_le16(h + HDR_STRUCTURE_SIZE, 64);
 	smbsess__put_le16(h + HDR_CREDIT_CHARGE, conn->dialect == SMBSESS__SMB2_DIALECT_202 || !conn->negotiated
 				  ? 0 : charge);
-	smbsess__put_le16(h + HDR_COMMAND, c->cmd);
+	smbsess__put_le16(h + HDR_COMMAND, cmd);
 	smbsess__put_le16(h + HDR_CREDIT, ask);
 	smbsess__put_le32(h + HDR_FLAGS, flags);
 	smbsess__put_le64(h + HDR_MESSAGE_ID, mid);
 	smbsess__put_le32(h + HDR_PID, 0xFEFF);
-	smbsess__put_le32(h + HDR_TREE_ID, c->tree ? c->tree->id : 0);
-	smbsess__put_le64(h + HDR_SESSION_ID, c->session ? c->session->id : 0);
+	smbsess__put_le32(h + HDR_TREE_ID, tree_id);
+	smbsess__put_le64(h + HDR_SESSION_ID, session_id);
 }
 
 /* Lays out, signs, encrypts and queues a chain whose credits are available. */
@@ -334,10 +344,10 @@ static struct smbsess_status chain_transmit(struct chain *c)
 		uint16_t charge = credit_charge(conn, call);
 		uint32_t flags = (i > 0 && c->related) ? FLAG_RELATED : 0;
 		uint8_t *h = buf + off;
-		struct smbsess__smb2_session *s = call->session;
+		struct smbsess__smb2_session *s = c->ids[i].session_id ? find_session(conn, c->ids[i].session_id) : NULL;
 		struct pending *p;
 
-		write_header(conn, h, call, charge, conn->next_mid, flags);
+		write_header(conn, h, call->cmd, c->ids[i].session_id, c->ids[i].tree_id, charge, conn->next_mid, flags);
 		if (i + 1 < c->n)
 			smbsess__put_le32(h + HDR_NEXT, (uint32_t)padded);
 		if (call->body_len)
@@ -370,7 +380,7 @@ static struct smbsess_status chain_transmit(struct chain *c)
 	if (f == NULL)
 		return SMBSESS__ST_NOMEM;
 	if (encrypt) {
-		struct smbsess__smb2_session *s = c->calls[0].session;
+		struct smbsess__smb2_session *s = find_session(conn, c->ids[0].session_id);
 		uint8_t *tf;
 		size_t tf_len;
 
@@ -433,6 +443,11 @@ static void dispatch_waiting(struct smbsess__smb2_conn *conn)
 		}
 		LIST_REMOVE(conn->wait_head, conn->wait_tail, c);
 		c->waiting = false;
+		if (c->ids[0].session_id && find_session(conn, c->ids[0].session_id) == NULL) {
+			/* Its session was freed while it waited: nothing was sent yet. */
+			chain_fail(c, SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED));
+			continue;
+		}
 		st = chain_transmit(c);
 		if (!smbsess__st_ok(st)) {
 			/* Message ids may be spent without a message: the session cannot go on. */
@@ -450,9 +465,7 @@ static void send_cancel(struct smbsess__smb2_conn *conn, struct pending *p)
 	uint8_t msg[SMBSESS__SMB2_HDR_LEN + 4];
 	struct out_frame *f;
 	uint32_t flags = p->async ? FLAG_ASYNC : 0;
-	struct smbsess__smb2_call call = { .cmd = SMBSESS__SMB2_CANCEL, .session = s };
-
-	write_header(conn, msg, &call, 0, p->mid, flags);
+	write_header(conn, msg, SMBSESS__SMB2_CANCEL, p->session_id, 0, 0, p->mid, flags);
 	smbsess__put_le16(msg + HDR_CREDIT_CHARGE, 0);
 	smbsess__put_le16(msg + HDR_CREDIT, 0);
 	if (p->async)
@@ -823,11 +836,17 @@ struct tevent_req *smbsess__smb2_calls_send(TALLOC_CTX *mem_ctx, struct tevent_c
 		return tevent_req_post(req, ev);
 	}
 	c->calls = talloc_zero_array(c, struct smbsess__smb2_call, n);
+	c->ids = talloc_zero_array(c, struct call_ids, n);
 	c->resps = talloc_zero_array(c, struct smbsess__smb2_resp, n);
-	if (tevent_req_nomem(c->calls, req) || tevent_req_nomem(c->resps, req))
+	if (tevent_req_nomem(c->calls, req) || tevent_req_nomem(c->ids, req) || tevent_req_nomem(c->resps, req))
 		return tevent_req_post(req, ev);
 	for (size_t i = 0; i < n; i++) {
 		c->calls[i] = calls[i];
+		c->calls[i].session = NULL;
+		c->calls[i].tree = NULL;
+		c->ids[i].session_id = calls[i].session ? calls[i].session->id : 0;
+		c->ids[i].tree_id = calls[i].tree ? calls[i].tree->id : 0;
+		c->ids[i].tree_encrypt = calls[i].tree && calls[i].tree->encrypt;
 		if (calls[i].body_len) {
 			c->calls[i].body = talloc_memdup(c->calls, calls[i].body, calls[i].body_len);
 			if (tevent_req_nomem(c->calls[i].body, req))

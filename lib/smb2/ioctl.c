@@ -36,14 +36,15 @@ struct tevent_req *smbsess__smb2_ioctl_send(TALLOC_CTX *mem_ctx, struct tevent_c
 					    const struct smbsess__smb2_fileid *fid, uint32_t ctl_code,
 					    const uint8_t *in, size_t in_len, uint32_t max_out)
 {
-	uint8_t *b = talloc_zero_array(mem_ctx, uint8_t, IOCTL_FIXED + (in_len ? in_len : 0));
 	struct smbsess__smb2_call call = { .cmd = SMBSESS__SMB2_IOCTL, .session = tree->session, .tree = tree };
 	struct tevent_req *req;
+	uint8_t *b;
 
-	if (b == NULL || in_len > UINT32_MAX - IOCTL_FIXED) {
-		talloc_free(b);
+	if (in_len > UINT32_MAX - IOCTL_FIXED)
 		return NULL;
-	}
+	b = talloc_zero_array(mem_ctx, uint8_t, IOCTL_FIXED + in_len);
+	if (b == NULL)
+		return NULL;
 	smbsess__put_le16(b, 57);
 	smbsess__put_le32(b + 4, ctl_code);
 	memcpy(b + 8, fid->id, 16);
