@@ -657,22 +657,6 @@ struct smbsess_status smbsess__smb2_aead_decrypt(uint16_t cipher, const uint8_t 
 	return SMBSESS__OK;
 }
 
-static struct smbsess_status random_bytes(uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t got = getrandom(p, n, 0);
-
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			return SMBSESS__ST_ERRNO(errno);
-		}
-		p += got;
-		n -= (size_t)got;
-	}
-	return SMBSESS__OK;
-}
-
 struct smbsess_status smbsess__smb2_encrypt(uint16_t cipher, const uint8_t *key, size_t key_len,
 					    uint64_t session_id, const uint8_t *nonce_field,
 					    const uint8_t *msg, size_t len,
@@ -701,7 +685,7 @@ struct smbsess_status smbsess__smb2_encrypt(uint16_t cipher, const uint8_t *key,
 	if (nonce_field != NULL)
 		memcpy(hdr + SMBSESS__SMB2_TF_NONCE_OFF, nonce_field, SMBSESS__SMB2_TF_NONCE_FIELD_LEN);
 	else
-		SMBSESS__CHECK(random_bytes(hdr + SMBSESS__SMB2_TF_NONCE_OFF, nonce_len));
+		SMBSESS__CHECK(smbsess__random_bytes(hdr + SMBSESS__SMB2_TF_NONCE_OFF, nonce_len));
 	smbsess__put_le32(hdr + SMBSESS__SMB2_TF_SIZE_OFF, (uint32_t)len);
 	smbsess__put_le16(hdr + SMBSESS__SMB2_TF_FLAGS_OFF, SMBSESS__SMB2_TF_FLAG_ENCRYPTED);
 	smbsess__put_le64(hdr + SMBSESS__SMB2_TF_SESSION_OFF, session_id);

@@ -3,8 +3,6 @@
  * caller's range; for 3.1.1 the preauth integrity (SHA-512), encryption and
  * signing capability contexts.
  */
-#include <sys/random.h>
-
 #include "smb2_private.h"
 #include "../util/treq.h"
 
@@ -66,8 +64,7 @@ static struct smbsess_status build_request(struct smbsess__smb2_conn *conn, TALL
 		(conn->opts.signing == SMBSESS__SMB2_POLICY_REQUIRED ? SIGNING_REQUIRED : 0);
 	conn->client_capabilities = CAP_LARGE_MTU |
 		(conn->opts.encryption != SMBSESS__SMB2_POLICY_OFF ? CAP_ENCRYPTION : 0);
-	if (getrandom(conn->client_guid, sizeof conn->client_guid, 0) != sizeof conn->client_guid)
-		return SMBSESS__ST_LIB(SMBSESS_E_INTERNAL);
+	SMBSESS__CHECK(smbsess__random_bytes(conn->client_guid, sizeof conn->client_guid));
 
 	/* 36 fixed bytes, the dialects, then (3.1.1) the contexts 8-byte aligned from the header. */
 	len = 36 + 2 * n;
@@ -94,8 +91,7 @@ static struct smbsess_status build_request(struct smbsess__smb2_conn *conn, TALL
 		smbsess__put_le16(data, 1);
 		smbsess__put_le16(data + 2, SALT_LEN);
 		smbsess__put_le16(data + 4, HASH_SHA512);
-		if (getrandom(data + 6, SALT_LEN, 0) != SALT_LEN)
-			return SMBSESS__ST_LIB(SMBSESS_E_INTERNAL);
+		SMBSESS__CHECK(smbsess__random_bytes(data + 6, SALT_LEN));
 		p += put_context(b + p, CTX_PREAUTH, data, 6 + SALT_LEN);
 		p = (p + 7) & ~(size_t)7;
 

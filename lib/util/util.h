@@ -54,6 +54,11 @@ char *smbsess__status_describe(struct smbsess_status st, char *buf, size_t size)
 /* For the oracle test: walk every named code of a domain. Returns false at the end. */
 bool smbsess__status_table_entry(uint32_t domain, size_t i, const char **name, uint32_t *code);
 
+/* ---- randomness ---- */
+
+/* Fills @p p with @p n bytes from getrandom(), retrying on EINTR. */
+struct smbsess_status smbsess__random_bytes(uint8_t *p, size_t n);
+
 /* ---- UTF-16LE <-> UTF-8 ---- */
 
 /*
