@@ -9,7 +9,6 @@ paths and the transport behaviour tool. TAP output.
 usage: transport.py SMB2_PROBE SMB2_BEHAVIOUR
 """
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 import sambatest  # noqa: E402
+from capture import Capture  # noqa: E402
 
 PROBE, BEHAVIOUR = sys.argv[1], sys.argv[2]
 USER, PASSWORD = "smbsess_t1", "Tr4nsport!pw"
@@ -39,48 +39,6 @@ def probe(srv_port, *extra, host="127.0.0.1", user=USER, password=PASSWORD, time
     return r.returncode, fields, r.stdout + r.stderr
 
 
-class Capture:
-    """tshark on lo for one port, started before and stopped after a block."""
-
-    def __init__(self, port, path):
-        self.port, self.path = port, path
-
-    def __enter__(self):
-        self.proc = subprocess.Popen(["tshark", "-q", "-i", "lo", "-f", f"tcp port {self.port}", "-w", self.path],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 15
-        while time.time() < deadline:  # wait until dumpcap writes its file
-            if os.path.exists(self.path) and os.path.getsize(self.path) > 0:
-                break
-            time.sleep(0.1)
-        time.sleep(0.3)
-        return self
-
-    def __exit__(self, *exc):
-        time.sleep(0.3)
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def client_frames(self):
-        """(number, info, severity, malformed) of every SMB frame our client sent."""
-        r = subprocess.run(["tshark", "-r", self.path, "-d", f"tcp.port=={self.port},nbss",
-                            "-Y", f"tcp.dstport == {self.port} && (smb2 || nbss || _ws.malformed)",
-                            "-T", "fields", "-E", "separator=|", "-e", "frame.number", "-e", "_ws.col.Info",
-                            "-e", "_ws.expert.severity", "-e", "_ws.malformed", "-e", "smb2.protocol_id"],
-                           capture_output=True, text=True, timeout=60)
-        frames = []
-        for line in r.stdout.splitlines():
-            parts = line.split("|")
-            if len(parts) >= 5:
-                frames.append(parts)
-        return frames
-
-
-ERROR_SEVERITY = 0x00800000
 
 CASES = [
     # (name, server options, probe options, expected dialect, expected cipher or None, encrypted)
@@ -112,12 +70,11 @@ def run_case(tmp, name, opts, extra, dialect, cipher, encrypted):
               and (cipher is None or f.get("cipher") == cipher))
         check(ok, f"{name}: session, IPC$, \\srvsvc, RPC bind (dialect {f.get('dialect')}, "
                   f"cipher {f.get('cipher')}, encrypted {f.get('encrypted')})", out)
-        frames = cap.client_frames()
-        bad = [fr for fr in frames if fr[3] or any(s and int(s) >= ERROR_SEVERITY for s in fr[2].split(","))]
-        sent_encrypted = [fr for fr in frames if "0xfd534d42" in fr[4].lower()]
+        frames, bad = cap.bad_client_frames()
+        sent_encrypted = [fr for fr in frames if any("0xfd534d42" in v.lower() for v in fr[4])]
         check(len(frames) >= 5 and not bad,
               f"{name}: Wireshark decodes all {len(frames)} client frames without malformed or error marks",
-              "\n".join("|".join(b) for b in bad) or f"{len(frames)} frames")
+              "\n".join(str(b) for b in bad) or f"{len(frames)} frames")
         if encrypted:
             check(len(sent_encrypted) >= 4, f"{name}: the client sent {len(sent_encrypted)} encrypted frames")
 

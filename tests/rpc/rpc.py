@@ -18,15 +18,14 @@ TAP output.
 usage: rpc.py RPC_PROBE
 """
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 import sambatest  # noqa: E402
+from capture import ERROR_SEVERITY, Capture  # noqa: E402
 
 PROBE = sys.argv[1]
 ADMIN, ADMIN_PW = "rpct_admin", "Rpc!adm1n"
@@ -34,7 +33,6 @@ BOB, BOB_PW = "rpct_bob", "Rpc!b0b"
 CAROL, CAROL_PW = "rpct_carol", "Rpc!car0l"
 SRVSVC = "4b324fc8-1670-01d3-1278-5a47bf6ee188"
 NDR20 = "8a885d04-1ceb-11c9-9fe8-08002b104860"
-ERROR_SEVERITY = 0x00800000
 FILTER_CHARS = 20000
 LONG_NAME = "y" * 180
 PLANNED = 24
@@ -73,50 +71,6 @@ def sessions_of(rows):
 def oracle_sessions(recs):
     return Counter((r.get("client"), r.get("user"), int(r.get("num_open", -1)), int(r.get("user_flags", -1)))
                    for r in recs)
-
-
-class Capture:
-    """tshark on lo for one port, started before and stopped after a block."""
-
-    def __init__(self, port, path):
-        self.port, self.path = port, path
-
-    def __enter__(self):
-        self.proc = subprocess.Popen(["tshark", "-q", "-i", "lo", "-f", f"tcp port {self.port}", "-w", self.path],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if os.path.exists(self.path) and os.path.getsize(self.path) > 0:
-                break
-            time.sleep(0.1)
-        time.sleep(0.3)
-        return self
-
-    def __exit__(self, *exc):
-        time.sleep(0.5)
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def fields(self, display_filter, *fields):
-        """One list per frame: each field's values (a list; tshark joins repeats with ',')."""
-        args = ["tshark", "-r", self.path, "-d", f"tcp.port=={self.port},nbss", "-o", "dcerpc.reassemble_dcerpc:TRUE",
-                "-Y", display_filter, "-T", "fields", "-E", "separator=|", "-E", "occurrence=a",
-                "-E", "aggregator=,"]
-        for f in fields:
-            args += ["-e", f]
-        r = subprocess.run(args, capture_output=True, text=True, timeout=120)
-        if r.returncode != 0:
-            print(f"# tshark failed: {r.stderr.strip()[-500:]}", flush=True)
-        rows = []
-        for line in r.stdout.splitlines():
-            parts = line.split("|")
-            if len(parts) == len(fields):
-                rows.append([p.split(",") if p else [] for p in parts])
-        return rows
 
 
 def intval(s):
