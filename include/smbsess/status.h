@@ -44,7 +44,8 @@ enum smbsess_lib_code {
 	SMBSESS_E_AUTH = 11,            /**< authentication could not be completed */
 	SMBSESS_E_NO_PROGRESS = 12,     /**< a peer's paging never advanced */
 	SMBSESS_E_HOST_NOT_FOUND = 13,  /**< the server's name could not be resolved */
-	SMBSESS_E_BIND_REJECTED = 14    /**< the RPC server refused to bind the interface */
+	SMBSESS_E_BIND_REJECTED = 14,   /**< the RPC server refused to bind the interface */
+	SMBSESS_E_KERBEROS_REFUSED = 15 /**< the server will not do Kerberos, and NTLM is forbidden */
 };
 
 /** Codes of SMBSESS_DOMAIN_NDR. Values are never renumbered or reused. */

@@ -12,9 +12,11 @@
 #include "../ndr/ndr.h"
 #include "../srvsvc/srvsvc.h"
 #include "../auth/ntlmssp.h"
+#include "../auth/spnego.h"
 #include "../smb2/smb2.h"
 #include "../rpc/rpc.h"
 
+/* The NTLM identity, the Kerberos source and the mechanism policy (lib/auth/creds.h). */
 struct smbsess_credentials {
 	struct smbsess__creds *creds;
 };
@@ -39,6 +41,7 @@ struct smbsess_conn {
 	struct smbsess__smb2_session *session;
 	struct smbsess__smb2_tree *tree;
 	struct smbsess__rpc_pipe *pipe;
+	bool anonymous;                /* the credentials had no user (for smbsess_conn_auth) */
 	/* levels the server said it does not support (ERROR_INVALID_LEVEL) */
 	uint32_t bad_sess_levels, bad_file_levels, bad_conn_levels;
 };

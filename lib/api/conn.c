@@ -84,8 +84,7 @@ SMBSESS_API struct tevent_req *smbsess_connect_send(TALLOC_CTX *mem_ctx, struct 
 	s->conn = conn_alloc(s, ev, server, opts);
 	if (tevent_req_nomem(s->conn, req))
 		return tevent_req_post(req, ev);
-	if (smbsess__req_nok(req, smbsess__creds_new(s, creds->creds->domain, creds->creds->user,
-						      creds->creds->password, &s->creds)))
+	if (smbsess__req_nok(req, smbsess__creds_copy(s, creds->creds, &s->creds)))
 		return tevent_req_post(req, ev);
 	if (!smbsess__req_set_timeout(req, ev, s->conn->opts.timeout_ms)) {
 		tevent_req_oom(req);
@@ -152,6 +151,7 @@ static void connect_session_done(struct tevent_req *subreq)
 
 	if (smbsess__req_nok(req, smbsess__smb2_session_setup_recv(subreq, &s->conn->session)))
 		return;
+	s->conn->anonymous = smbsess__creds_is_anonymous(s->creds);
 	TALLOC_FREE(subreq);
 	subreq = smbsess__smb2_tree_connect_send(s, s->ev, s->conn->session, "IPC$");
 	if (tevent_req_nomem(subreq, req))
@@ -294,6 +294,20 @@ SMBSESS_API int smbsess_conn_encrypted(const struct smbsess_conn *conn)
 SMBSESS_API int smbsess_conn_signed(const struct smbsess_conn *conn)
 {
 	return conn && conn->session ? smbsess__smb2_session_signed(conn->session) : 0;
+}
+
+SMBSESS_API int smbsess_conn_auth(const struct smbsess_conn *conn)
+{
+	if (conn == NULL || conn->session == NULL)
+		return SMBSESS_AUTH_NONE;
+	switch (smbsess__smb2_session_mech(conn->session)) {
+	case SMBSESS__MECH_KRB5:
+		return SMBSESS_AUTH_KERBEROS;
+	case SMBSESS__MECH_NTLMSSP:
+		return conn->anonymous ? SMBSESS_AUTH_ANONYMOUS : SMBSESS_AUTH_NTLM;
+	default:
+		return SMBSESS_AUTH_NONE;
+	}
 }
 
 char *smbsess__unc_name(TALLOC_CTX *mem_ctx, const char *name)

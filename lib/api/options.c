@@ -19,6 +19,94 @@ SMBSESS_API struct smbsess_status smbsess_credentials_new(TALLOC_CTX *mem_ctx, c
 	return SMBSESS__OK;
 }
 
+SMBSESS_API struct smbsess_status smbsess_credentials_new_kerberos(TALLOC_CTX *mem_ctx, const char *ccache,
+								   struct smbsess_credentials **out)
+{
+	struct smbsess_credentials *c;
+	struct smbsess_status st;
+
+	if (out == NULL || (ccache != NULL && ccache[0] == '\0'))
+		return INVALID;
+	c = talloc_zero(mem_ctx, struct smbsess_credentials);
+	if (c == NULL)
+		return SMBSESS__ST_NOMEM;
+	st = smbsess__creds_new(c, NULL, NULL, NULL, &c->creds);
+	if (smbsess__st_ok(st))
+		st = smbsess__creds_set_ccache(c->creds, ccache);
+	if (!smbsess__st_ok(st)) {
+		talloc_free(c);
+		return st;
+	}
+	c->creds->mechs = SMBSESS__MECHS_KRB5_ONLY;
+	*out = c;
+	return SMBSESS__OK;
+}
+
+/* Asking for a Kerberos source means asking for Kerberos. */
+static void kerberos_wanted(struct smbsess__creds *c)
+{
+	if (c->mechs == SMBSESS__MECHS_NTLM_ONLY)
+		c->mechs = SMBSESS__MECHS_KRB5_ONLY;
+}
+
+SMBSESS_API struct smbsess_status smbsess_credentials_set_ccache(struct smbsess_credentials *creds,
+								 const char *ccache)
+{
+	if (creds == NULL || creds->creds == NULL)
+		return INVALID;
+	SMBSESS__CHECK(smbsess__creds_set_ccache(creds->creds, ccache));
+	kerberos_wanted(creds->creds);
+	return SMBSESS__OK;
+}
+
+SMBSESS_API struct smbsess_status smbsess_credentials_set_keytab(struct smbsess_credentials *creds,
+								 const char *keytab, const char *principal)
+{
+	if (creds == NULL || creds->creds == NULL)
+		return INVALID;
+	SMBSESS__CHECK(smbsess__creds_set_keytab(creds->creds, keytab, principal));
+	kerberos_wanted(creds->creds);
+	return SMBSESS__OK;
+}
+
+SMBSESS_API struct smbsess_status smbsess_credentials_set_principal(struct smbsess_credentials *creds,
+								    const char *principal)
+{
+	char *copy = NULL;
+
+	if (creds == NULL || creds->creds == NULL || (principal != NULL && principal[0] == '\0'))
+		return INVALID;
+	if (principal != NULL) {
+		copy = talloc_strdup(creds->creds, principal);
+		if (copy == NULL)
+			return SMBSESS__ST_NOMEM;
+	}
+	talloc_free(creds->creds->principal);
+	creds->creds->principal = copy;
+	return SMBSESS__OK;
+}
+
+SMBSESS_API struct smbsess_status smbsess_credentials_set_mechs(struct smbsess_credentials *creds,
+								enum smbsess_mechs mechs)
+{
+	if (creds == NULL || creds->creds == NULL || !smbsess__mechs_valid((int)mechs))
+		return INVALID;
+	/* Both mechanisms without a user: the NTLM fallback would be anonymous. */
+	if ((mechs == SMBSESS_MECHS_KERBEROS_THEN_NTLM || mechs == SMBSESS_MECHS_NTLM_THEN_KERBEROS) &&
+	    smbsess__creds_is_anonymous(creds->creds))
+		return INVALID;
+	/* Kerberos from a password needs someone to get tickets for. */
+	if (mechs != SMBSESS_MECHS_NTLM_ONLY && creds->creds->krb5_source == SMBSESS__KRB5_FROM_PASSWORD &&
+	    smbsess__creds_is_anonymous(creds->creds) && creds->creds->principal == NULL)
+		return INVALID;
+	/* Kerberos credentials without a user cannot fall back to anything. */
+	if (mechs == SMBSESS_MECHS_NTLM_ONLY && creds->creds->krb5_source != SMBSESS__KRB5_FROM_PASSWORD &&
+	    smbsess__creds_is_anonymous(creds->creds))
+		return INVALID;
+	creds->creds->mechs = (enum smbsess__mechs)mechs;
+	return SMBSESS__OK;
+}
+
 void smbsess__options_defaults(struct smbsess_options *o)
 {
 	memset(o, 0, sizeof *o);

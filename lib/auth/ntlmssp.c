@@ -190,39 +190,6 @@ static struct smbsess_status utf16(TALLOC_CTX *mem_ctx, const char *s, bool uppe
 	return SMBSESS__OK;
 }
 
-/* ---- credentials ---- */
-
-static int creds_destructor(struct smbsess__creds *c)
-{
-	if (c->password)
-		explicit_bzero(c->password, strlen(c->password));
-	return 0;
-}
-
-struct smbsess_status smbsess__creds_new(TALLOC_CTX *mem_ctx, const char *domain, const char *user,
-					 const char *password, struct smbsess__creds **out)
-{
-	struct smbsess__creds *c = talloc_zero(mem_ctx, struct smbsess__creds);
-
-	if (c == NULL)
-		return SMBSESS__ST_NOMEM;
-	talloc_set_destructor(c, creds_destructor);
-	c->domain = talloc_strdup(c, domain ? domain : "");
-	c->user = talloc_strdup(c, user ? user : "");
-	c->password = talloc_strdup(c, password ? password : "");
-	if (c->domain == NULL || c->user == NULL || c->password == NULL) {
-		talloc_free(c);
-		return SMBSESS__ST_NOMEM;
-	}
-	*out = c;
-	return SMBSESS__OK;
-}
-
-bool smbsess__creds_is_anonymous(const struct smbsess__creds *c)
-{
-	return c == NULL || c->user == NULL || c->user[0] == '\0';
-}
-
 /* ---- [MS-NLMP] 3.3.2 and 3.4 ---- */
 
 struct smbsess_status smbsess__ntlm_nt_hash(const char *password, uint8_t out[16])

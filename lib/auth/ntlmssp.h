@@ -15,6 +15,7 @@
 #include <nettle/arcfour.h>
 
 #include "../util/util.h"
+#include "creds.h"
 
 /* NegotiateFlags, [MS-NLMP] 2.2.2.5. */
 #define SMBSESS__NTLMSSP_NEGOTIATE_UNICODE 0x00000001u
@@ -67,25 +68,6 @@
 
 /* AV pairs we accept in one CHALLENGE_MESSAGE (Windows sends about ten). */
 #define SMBSESS__NTLM_MAX_AV_PAIRS 64
-
-/* ---- credentials ---- */
-
-/*
- * Who logs on. Strings are UTF-8 and owned by the struct; the password is
- * wiped when it is freed. An empty (or NULL) user means anonymous: the
- * NULL session of [MS-NLMP] 3.3.2, whatever the password.
- */
-struct smbsess__creds {
-	char *domain;
-	char *user;
-	char *password;
-};
-
-/* Copies the three strings (NULL counts as "") into a new talloc child of @p mem_ctx. */
-struct smbsess_status smbsess__creds_new(TALLOC_CTX *mem_ctx, const char *domain, const char *user,
-					 const char *password, struct smbsess__creds **out);
-
-bool smbsess__creds_is_anonymous(const struct smbsess__creds *c);
 
 /* ---- the CHALLENGE_MESSAGE, parsed ---- */
 

@@ -19,11 +19,19 @@
  *
  * Tokens from the server are untrusted: each is first checked as a whole
  * (lib/auth/der.h), then read field by field with no recursion.
+ *
+ * The client offers Kerberos (through GSS-API, lib/auth/gssapi.h) and
+ * NTLMSSP in the order the credentials' mechanism policy sets.
  */
 #ifndef SMBSESS_LIB_AUTH_SPNEGO_H
 #define SMBSESS_LIB_AUTH_SPNEGO_H
 
+#include <tevent.h>
+
 #include "../util/util.h"
+#include "../util/job.h"
+#include "creds.h"
+#include "gssapi.h"
 #include "ntlmssp.h"
 
 enum smbsess__spnego_mech {
@@ -115,42 +123,104 @@ struct smbsess_status smbsess__spnego_build_resp(TALLOC_CTX *mem_ctx,
 struct smbsess_status smbsess__spnego_parse_resp(TALLOC_CTX *mem_ctx, const uint8_t *buf, size_t len,
 						 struct smbsess__spnego_resp **out);
 
-/* ---- the client: SPNEGO with NTLMSSP ---- */
+/* ---- the client: SPNEGO with Kerberos and NTLMSSP ---- */
 
 struct smbsess__spnego_client;
 
-/* A new client for @p creds (copied; NULL means anonymous); freed with talloc_free. */
+/* Longest session key the client hands out. */
+#define SMBSESS__SPNEGO_MAX_KEY SMBSESS__GSS_MAX_KEY
+
+/*
+ * A new client for @p creds (copied; NULL means anonymous NTLM); freed with
+ * talloc_free. Which mechanisms it offers, in which order, follows
+ * creds->mechs:
+ *   - NTLM_ONLY: NTLMSSP.
+ *   - KRB5_THEN_NTLM: Kerberos first (its token is the optimistic one); when
+ *     Kerberos fails before anything is sent (no ticket, KDC unreachable,
+ *     unknown SPN, ...), NTLMSSP alone, and smbsess__spnego_client_krb5_status
+ *     tells why.
+ *   - KRB5_ONLY: Kerberos only; its failure is the step's failure.
+ *   - NTLM_THEN_KRB5: NTLMSSP first, Kerberos when the server prefers it.
+ * A mechanism the server's hint does not list is left out. NTLM never
+ * stands in for Kerberos when the credentials have no user (that would be
+ * an anonymous logon). The Kerberos target defaults to "cifs" and must be
+ * given a host with smbsess__spnego_client_set_target.
+ */
 struct smbsess_status smbsess__spnego_client_new(TALLOC_CTX *mem_ctx,
 						 const struct smbsess__creds *creds,
 						 struct smbsess__spnego_client **out);
+
+/* The Kerberos service principal service/host (a host-based name), before the first step. */
+struct smbsess_status smbsess__spnego_client_set_target(struct smbsess__spnego_client *c,
+							const char *service, const char *host);
 
 /* The NTLMSSP client inside, to set its options before the first step. */
 struct smbsess__ntlmssp *smbsess__spnego_client_ntlmssp(struct smbsess__spnego_client *c);
 
 /*
+ * For tests: the function that runs a GSS-API step (default
+ * smbsess__gss_call_run). A fake may fill call->out, call->complete and
+ * call->st, and mark the context established with smbsess__gss_test_establish.
+ */
+void smbsess__spnego_client_set_runner(struct smbsess__spnego_client *c, smbsess__job_fn runner);
+
+/*
  * One round of the exchange. Feed, in order:
  *   1. the security buffer of the SMB2 NEGOTIATE response (may be empty);
- *      returns the NegTokenInit with the NTLMSSP NEGOTIATE_MESSAGE;
- *   2. the server's first NegTokenResp (with the CHALLENGE_MESSAGE);
- *      returns the NegTokenResp with the AUTHENTICATE_MESSAGE and, when
- *      the NTLMSSP MIC was sent, a mechListMIC;
- *   3. the server's last NegTokenResp (may be empty); returns nothing
- *      (*out NULL, *out_len 0) and the exchange is done. A mechListMIC from
- *      the server is verified.
+ *      returns the NegTokenInit with the optimistic token (the Kerberos
+ *      AP-REQ or the NTLMSSP NEGOTIATE_MESSAGE);
+ *   2. each NegTokenResp of the server; returns our next NegTokenResp
+ *      (the AUTHENTICATE_MESSAGE, the first token of the mechanism the
+ *      server chose instead, our mechListMIC) or nothing (*out NULL,
+ *      *out_len 0) when the exchange is done. mechListMICs from the server
+ *      are verified; Kerberos must end with mutual authentication.
  * *out is a talloc child of @p mem_ctx. Errors: those of the parsers,
  * SMBSESS_E_AUTH when the server rejects or the order is wrong,
- * SMBSESS_E_NOT_SUPPORTED when the server does not offer NTLMSSP,
- * SMBSESS_E_BAD_SIGNATURE when its mechListMIC does not verify. After an
- * error the client is unusable.
+ * SMBSESS_E_NOT_SUPPORTED when the server offers none of our mechanisms,
+ * SMBSESS_E_KERBEROS_REFUSED when the server will not do Kerberos and NTLM
+ * is forbidden, SMBSESS_E_BAD_SIGNATURE when its mechListMIC does not
+ * verify, and the GSS/KRB5 statuses of Kerberos (smbsess__gss_status).
+ * After an error the client is unusable.
+ *
+ * This form makes the GSS-API calls on the caller's thread and may block.
  */
 struct smbsess_status smbsess__spnego_client_step(struct smbsess__spnego_client *c,
 						  TALLOC_CTX *mem_ctx, const uint8_t *in,
 						  size_t in_len, uint8_t **out, size_t *out_len);
 
+/*
+ * The same step for an event loop: a step that needs GSS-API runs it on a
+ * worker thread (one job per step) and the loop goes on meanwhile. @p in is
+ * copied. Freeing the request before it is done abandons the step: the
+ * thread finishes alone and frees the Kerberos context, and the client is
+ * unusable from then on. One step at a time per client.
+ */
+struct tevent_req *smbsess__spnego_client_step_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+						    struct smbsess__spnego_client *c, const uint8_t *in,
+						    size_t in_len);
+struct smbsess_status smbsess__spnego_client_step_recv(struct tevent_req *req, TALLOC_CTX *mem_ctx,
+						       uint8_t **out, size_t *out_len);
+
 bool smbsess__spnego_client_done(const struct smbsess__spnego_client *c);
 
-/* The exported session key, as smbsess__ntlmssp_session_key. Available after step 2. */
+/* The mechanism in use: SMBSESS__MECH_NTLMSSP or SMBSESS__MECH_KRB5; OTHER before step 1 ends. */
+enum smbsess__spnego_mech smbsess__spnego_client_mech(const struct smbsess__spnego_client *c);
+
+/* Why Kerberos was left out or refused (OK when it was not): the fallback's reason. */
+struct smbsess_status smbsess__spnego_client_krb5_status(const struct smbsess__spnego_client *c);
+
+/*
+ * The first 16 bytes of the session key, zero padded ([MS-SMB2]
+ * Session.SessionKey): the NTLMSSP exported session key (available after
+ * its AUTHENTICATE_MESSAGE; SMBSESS_E_NOT_SUPPORTED when anonymous), or the
+ * Kerberos key once the exchange is done.
+ */
 struct smbsess_status smbsess__spnego_client_session_key(const struct smbsess__spnego_client *c,
 							 uint8_t key[16]);
+
+/* The whole session key (Session.FullSessionKey): 16 bytes for NTLM, up to 32 for Kerberos. */
+struct smbsess_status smbsess__spnego_client_full_session_key(const struct smbsess__spnego_client *c,
+							      uint8_t key[SMBSESS__SPNEGO_MAX_KEY],
+							      size_t *key_len);
 
 #endif /* SMBSESS_LIB_AUTH_SPNEGO_H */

@@ -2,6 +2,11 @@
  * SESSION_SETUP ([MS-SMB2] 2.2.5, 2.2.6, 3.2.5.3): SPNEGO rounds with the
  * auth layer, the 3.1.1 preauth hash over each round, key derivation, and
  * the check of the final response's signature.
+ *
+ * Each SPNEGO step runs through smbsess__spnego_client_step_send: a step
+ * that needs GSS-API (Kerberos, which may wait for a KDC) runs on a worker
+ * thread, so other connections on the loop go on meanwhile. The Kerberos
+ * target is cifs/<the connection's server name>.
  */
 #include "smb2_private.h"
 #include "../auth/spnego.h"
@@ -17,6 +22,7 @@ struct session_state {
 	struct smbsess__spnego_client *spnego;
 	bool anonymous;
 	unsigned rounds;
+	struct smbsess__smb2_resp last; /* the response the pending SPNEGO step works on */
 };
 
 static int session_destructor(struct smbsess__smb2_session *s)
@@ -34,6 +40,8 @@ static int session_destructor(struct smbsess__smb2_session *s)
 }
 
 static void session_round_done(struct tevent_req *subreq);
+static void session_first_token(struct tevent_req *subreq);
+static void session_step_done(struct tevent_req *subreq);
 
 static void send_round(struct tevent_req *req, const uint8_t *token, size_t token_len)
 {
@@ -76,10 +84,8 @@ struct tevent_req *smbsess__smb2_session_setup_send(TALLOC_CTX *mem_ctx, struct 
 						    struct smbsess__smb2_conn *conn,
 						    const struct smbsess__creds *creds)
 {
-	struct tevent_req *req;
+	struct tevent_req *req, *subreq;
 	struct session_state *s;
-	uint8_t *token;
-	size_t token_len;
 
 	req = tevent_req_create(mem_ctx, &s, struct session_state);
 	if (req == NULL)
@@ -104,13 +110,31 @@ struct tevent_req *smbsess__smb2_session_setup_send(TALLOC_CTX *mem_ctx, struct 
 
 	if (smbsess__req_nok(req, smbsess__spnego_client_new(s, creds, &s->spnego)))
 		return tevent_req_post(req, ev);
-	if (smbsess__req_nok(req, smbsess__spnego_client_step(s->spnego, s, conn->neg_token, conn->neg_token_len,
-							      &token, &token_len)))
+	if (conn->server_name != NULL && conn->server_name[0] != '\0' &&
+	    smbsess__req_nok(req, smbsess__spnego_client_set_target(s->spnego, "cifs", conn->server_name)))
 		return tevent_req_post(req, ev);
-	send_round(req, token, token_len);
-	if (!tevent_req_is_in_progress(req))
+	subreq = smbsess__spnego_client_step_send(s, ev, s->spnego, conn->neg_token, conn->neg_token_len);
+	if (tevent_req_nomem(subreq, req))
 		return tevent_req_post(req, ev);
+	tevent_req_set_callback(subreq, session_first_token, req);
 	return req;
+}
+
+/* Our first token is ready: the first round goes out. */
+static void session_first_token(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
+	struct session_state *s = tevent_req_data(req, struct session_state);
+	uint8_t *token = NULL;
+	size_t token_len = 0;
+	struct smbsess_status st;
+
+	st = smbsess__spnego_client_step_recv(subreq, s, &token, &token_len);
+	TALLOC_FREE(subreq);
+	if (smbsess__req_nok(req, st))
+		return;
+	send_round(req, token, token_len);
+	talloc_free(token);
 }
 
 static struct smbsess_status preauth(struct session_state *s, const uint8_t *msg, size_t len)
@@ -128,15 +152,27 @@ static struct smbsess_status finish(struct session_state *s, const struct smbses
 	bool guest = flags & SESSION_FLAG_IS_GUEST, null = flags & SESSION_FLAG_IS_NULL;
 
 	ss->flags = flags;
-	if (guest && !s->anonymous)
-		return SMBSESS__ST_LIB(SMBSESS_E_AUTH); /* no silent fallback to guest */
+	ss->auth_mech = (uint8_t)smbsess__spnego_client_mech(s->spnego);
+	/* Kerberos is never anonymous, whatever the user name says. */
+	if (ss->auth_mech == SMBSESS__MECH_KRB5)
+		s->anonymous = false;
+	/*
+	 * No silent fallback to guest or to a NULL session when credentials were
+	 * given: either would leave the session without keys, so unsigned, and a
+	 * party in the middle could force it without knowing the password.
+	 */
+	if ((guest || null) && !s->anonymous)
+		return SMBSESS__ST_LIB(SMBSESS_E_AUTH);
 	if (!guest && !null && !s->anonymous) {
-		uint8_t key[16];
+		uint8_t key[SMBSESS__SPNEGO_MAX_KEY];
+		size_t key_len;
+		struct smbsess_status st;
 
-		SMBSESS__CHECK(smbsess__spnego_client_session_key(s->spnego, key));
-		SMBSESS__CHECK(smbsess__smb2_derive_keys(conn->dialect, conn->cipher, key, sizeof key,
-							 ss->preauth, &ss->keys));
-		memset(key, 0, sizeof key);
+		/* The whole key: 3.1.1's AES-256 ciphers use all of a Kerberos key. */
+		SMBSESS__CHECK(smbsess__spnego_client_full_session_key(s->spnego, key, &key_len));
+		st = smbsess__smb2_derive_keys(conn->dialect, conn->cipher, key, key_len, ss->preauth, &ss->keys);
+		explicit_bzero(key, sizeof key);
+		SMBSESS__CHECK(st);
 		ss->have_keys = true;
 		ss->signing = true;
 		/* The final answer proves the server knows the key too. */
@@ -163,8 +199,6 @@ static void session_round_done(struct tevent_req *subreq)
 	struct smbsess__smb2_resp r;
 	struct smbsess_status st;
 	const uint8_t *in;
-	uint8_t *token;
-	size_t token_len;
 
 	st = smbsess__smb2_call_recv(subreq, s, &r);
 	TALLOC_FREE(subreq);
@@ -194,22 +228,41 @@ static void session_round_done(struct tevent_req *subreq)
 	if (r.status == SMBSESS__NT_MORE_PROCESSING && smbsess__req_nok(req, preauth(s, r.msg, r.len)))
 		return;
 
-	st = smbsess__spnego_client_step(s->spnego, s, in, in ? smbsess__le16(r.body + 6) : 0, &token, &token_len);
+	s->last = r;
+	subreq = smbsess__spnego_client_step_send(s, s->ev, s->spnego, in, in ? smbsess__le16(r.body + 6) : 0);
+	if (tevent_req_nomem(subreq, req))
+		return;
+	tevent_req_set_callback(subreq, session_step_done, req);
+}
+
+/* The SPNEGO step on the server's token is done: another round, or the end. */
+static void session_step_done(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
+	struct session_state *s = tevent_req_data(req, struct session_state);
+	const struct smbsess__smb2_resp *r = &s->last;
+	uint8_t *token = NULL;
+	size_t token_len = 0;
+	struct smbsess_status st;
+
+	st = smbsess__spnego_client_step_recv(subreq, s, &token, &token_len);
+	TALLOC_FREE(subreq);
 	if (smbsess__req_nok(req, st))
 		return;
-	if (r.status == SMBSESS__NT_MORE_PROCESSING) {
+	if (r->status == SMBSESS__NT_MORE_PROCESSING) {
 		if (token_len == 0) {
 			smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_AUTH));
 			return;
 		}
 		send_round(req, token, token_len);
+		talloc_free(token);
 		return;
 	}
 	if (token_len != 0 || !smbsess__spnego_client_done(s->spnego)) {
 		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_AUTH));
 		return;
 	}
-	if (smbsess__req_nok(req, finish(s, &r, smbsess__le16(r.body + 2))))
+	if (smbsess__req_nok(req, finish(s, r, smbsess__le16(r->body + 2))))
 		return;
 	tevent_req_done(req);
 }
@@ -238,6 +291,11 @@ bool smbsess__smb2_session_encrypted(const struct smbsess__smb2_session *session
 bool smbsess__smb2_session_signed(const struct smbsess__smb2_session *session)
 {
 	return session->signing;
+}
+
+int smbsess__smb2_session_mech(const struct smbsess__smb2_session *session)
+{
+	return session->auth_mech;
 }
 
 bool smbsess__smb2_tree_encrypted(const struct smbsess__smb2_tree *tree)

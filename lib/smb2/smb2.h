@@ -170,7 +170,8 @@ struct smbsess_status smbsess__smb2_negotiate_recv(struct tevent_req *req);
 struct smbsess__creds;
 
 /*
- * SESSION_SETUP with SPNEGO (NTLMSSP) for @p creds. The session is allocated
+ * SESSION_SETUP with SPNEGO (Kerberos and/or NTLMSSP, as the policy of
+ * @p creds says; Kerberos for cifs/<server name>) for @p creds. The session is allocated
  * on the connection and signs (and, when the server or the options require
  * it, encrypts) everything after. A guest session when credentials were
  * given is refused (SMBSESS_E_AUTH).
@@ -184,6 +185,8 @@ struct smbsess_status smbsess__smb2_session_setup_recv(struct tevent_req *req,
 /* Whether everything of the session (or of the tree) is encrypted / signed. */
 bool smbsess__smb2_session_encrypted(const struct smbsess__smb2_session *session);
 bool smbsess__smb2_session_signed(const struct smbsess__smb2_session *session);
+/* The mechanism that authenticated the session (enum smbsess__spnego_mech; 0 when none). */
+int smbsess__smb2_session_mech(const struct smbsess__smb2_session *session);
 bool smbsess__smb2_tree_encrypted(const struct smbsess__smb2_tree *tree);
 
 /*

@@ -105,6 +105,7 @@ struct smbsess__smb2_session {
 	struct smbsess__smb2_keys keys;
 	bool have_keys;
 	uint8_t preauth[SMBSESS__SMB2_PREAUTH_HASH_LEN];
+	uint8_t auth_mech;               /* enum smbsess__spnego_mech that authenticated it */
 };
 
 struct smbsess__smb2_tree {

@@ -20,7 +20,8 @@
 	X(SMBSESS_E_AUTH, 11, "authentication could not be completed") \
 	X(SMBSESS_E_NO_PROGRESS, 12, "the server's paging did not advance") \
 	X(SMBSESS_E_HOST_NOT_FOUND, 13, "the server's name could not be resolved") \
-	X(SMBSESS_E_BIND_REJECTED, 14, "the RPC server refused to bind the interface (bind_nak)")
+	X(SMBSESS_E_BIND_REJECTED, 14, "the RPC server refused to bind the interface (bind_nak)") \
+	X(SMBSESS_E_KERBEROS_REFUSED, 15, "the server does not accept Kerberos and the credentials forbid NTLM")
 
 #define SMBSESS__NDR_CODES(X) \
 	X(NDR_E_SHORT, 1, "NDR data ends before the item it describes") \

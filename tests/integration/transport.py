@@ -135,6 +135,11 @@ class TamperProxy:
         if self.mode == "flip-encrypted" and msg[:4] == b"\xfdSMB":
             msg[-1] ^= 0x01
             self.done = True
+        elif (self.mode == "null-session" and msg[:4] == b"\xfeSMB" and int.from_bytes(msg[12:14], "little") == 1
+              and int.from_bytes(msg[8:12], "little") == 0):
+            # The final SESSION_SETUP answer turned into a NULL session: no keys, so no signing.
+            msg[64 + 2] |= 0x02
+            self.done = True
         elif msg[:4] == b"\xfeSMB" and int.from_bytes(msg[12:14], "little") == 3:
             if self.mode == "flip-signature":
                 msg[48] ^= 0x01
@@ -167,7 +172,7 @@ class TamperProxy:
 
 
 def main():
-    print(f"1..{len(CASES) * 2 + sum(1 for c in CASES if c[5]) + 7 + 10 + 4}")
+    print(f"1..{len(CASES) * 2 + sum(1 for c in CASES if c[5]) + 7 + 10 + 5}")
     with tempfile.TemporaryDirectory(prefix="smbsess-transport-") as tmp:
         for case in CASES:
             run_case(tmp, *case)
@@ -203,6 +208,13 @@ def main():
                 proxy.close()
                 check(rc == 1 and f.get("step") == "tree_connect" and f.get("code") == "SMBSESS_E_BAD_SIGNATURE",
                       f"a tampered answer ({mode}, {opts or 'default'}) is refused: {f.get('code')}", out)
+        with sambatest.SmbServer(options={}) as srv:
+            srv.add_user(USER, PASSWORD, admin=True)
+            proxy = TamperProxy(srv.port, "null-session")
+            rc, f, out = probe(proxy.port, "--timeout", "5000")
+            proxy.close()
+            check(rc == 1 and f.get("step") == "session_setup" and f.get("code") == "SMBSESS_E_AUTH",
+                  f"a logon turned into a NULL session in transit is refused: {f.get('code')}", out)
 
         port = sambatest.free_port()
         t0 = time.time()

@@ -6,7 +6,10 @@
  * usage: api_tool [--port N] [--address A] [--encrypt auto|required|off]
  *                 [--sign auto|required] [--level L|best] [--max-entries N]
  *                 [--page-size N] [--timeout MS] [--info]
+ *                 [--kerberos] [--ccache NAME] [--keytab KT] [--principal P]
+ *                 [--mechs ntlm|krb5|krb5,ntlm|ntlm,krb5] [--dialects MIN-MAX]
  *                 SERVER DOMAIN USER PASSWORD CMD [ARGS]
+ *   (--dialects takes two enum smbsess_dialect values, e.g. 0x0300-0x0302)
  *   CMD: sessions [CLIENT [USER]]   files [BASEPATH [USER]]   fileinfo ID
  *        close ID   sessdel [CLIENT [USER]]   conns QUALIFIER
  *   ("-" stands for NULL.)
@@ -15,7 +18,13 @@
  * every field the list's field mask has (NULL strings print as an empty
  * value; backslash, tab, newline and carriage return in values are written
  * \\ \t \n \r), then "level=N count=N". close/sessdel print "ok=1".
- * --info first prints "dialect=0xNNNN signed=N encrypted=N".
+ * --info first prints "dialect=0xNNNN signed=N encrypted=N auth=none|anonymous|ntlm|kerberos".
+ *
+ * Kerberos: --kerberos uses Kerberos only (NTLM forbidden) unless --mechs
+ * says otherwise; the tickets come from --keytab, else --ccache, else the
+ * password when USER and PASSWORD are given, else the default cache
+ * (KRB5CCNAME). --ccache or --keytab alone imply --kerberos. SERVER is then
+ * the name the KDC knows (the SPN is cifs/SERVER): use --address for the IP.
  * On failure: "error=NAME domain=DOMAIN code=0xCODE message=MESSAGE", exit 1.
  * Usage errors: exit 2.
  *
@@ -35,6 +44,8 @@ _Noreturn static void usage(void)
 	fprintf(stderr,
 		"usage: api_tool [--port N] [--address A] [--encrypt auto|required|off] [--sign auto|required]\n"
 		"                [--level L|best] [--max-entries N] [--page-size N] [--timeout MS] [--info]\n"
+		"                [--kerberos] [--ccache NAME] [--keytab KT] [--principal P]\n"
+		"                [--mechs ntlm|krb5|krb5,ntlm|ntlm,krb5] [--dialects MIN-MAX]\n"
 		"                SERVER DOMAIN USER PASSWORD CMD [ARGS]\n"
 		"  CMD: sessions [CLIENT [USER]] | files [BASEPATH [USER]] | fileinfo ID | close ID |\n"
 		"       sessdel [CLIENT [USER]] | conns QUALIFIER        (\"-\" means none)\n");
@@ -75,6 +86,66 @@ static const char *arg_or_null(int argc, char **argv, int i)
 	if (i >= argc || strcmp(argv[i], "-") == 0)
 		return NULL;
 	return argv[i];
+}
+
+static bool parse_mechs(const char *s, enum smbsess_mechs *out)
+{
+	if (strcmp(s, "ntlm") == 0)
+		*out = SMBSESS_MECHS_NTLM_ONLY;
+	else if (strcmp(s, "krb5") == 0)
+		*out = SMBSESS_MECHS_KERBEROS_ONLY;
+	else if (strcmp(s, "krb5,ntlm") == 0)
+		*out = SMBSESS_MECHS_KERBEROS_THEN_NTLM;
+	else if (strcmp(s, "ntlm,krb5") == 0)
+		*out = SMBSESS_MECHS_NTLM_THEN_KERBEROS;
+	else
+		return false;
+	return true;
+}
+
+static const char *auth_name(int auth)
+{
+	switch (auth) {
+	case SMBSESS_AUTH_ANONYMOUS: return "anonymous";
+	case SMBSESS_AUTH_NTLM: return "ntlm";
+	case SMBSESS_AUTH_KERBEROS: return "kerberos";
+	default: return "none";
+	}
+}
+
+/* The credentials the options ask for. */
+static struct smbsess_status make_creds(TALLOC_CTX *mem, bool kerberos, const char *ccache, const char *keytab,
+					const char *principal, bool have_mechs, enum smbsess_mechs mechs,
+					const char *domain, const char *user, const char *password,
+					struct smbsess_credentials **out)
+{
+	struct smbsess_credentials *c = NULL;
+	struct smbsess_status st;
+
+	if (ccache != NULL || keytab != NULL)
+		kerberos = true;
+	if (kerberos && ccache == NULL && keytab == NULL && (user == NULL || password == NULL)) {
+		/* no password: the tickets of the default cache */
+		st = smbsess_credentials_new_kerberos(mem, NULL, &c);
+	} else {
+		st = smbsess_credentials_new(mem, domain, user, password, &c);
+		if (smbsess_status_is_ok(st) && keytab != NULL)
+			st = smbsess_credentials_set_keytab(c, keytab, principal);
+		else if (smbsess_status_is_ok(st) && ccache != NULL)
+			st = smbsess_credentials_set_ccache(c, ccache);
+		if (smbsess_status_is_ok(st) && kerberos && !have_mechs)
+			st = smbsess_credentials_set_mechs(c, SMBSESS_MECHS_KERBEROS_ONLY);
+	}
+	if (smbsess_status_is_ok(st) && principal != NULL && keytab == NULL)
+		st = smbsess_credentials_set_principal(c, principal);
+	if (smbsess_status_is_ok(st) && have_mechs)
+		st = smbsess_credentials_set_mechs(c, mechs);
+	if (!smbsess_status_is_ok(st)) {
+		talloc_free(c);
+		return st;
+	}
+	*out = c;
+	return st;
 }
 
 static int fail(struct smbsess_status st)
@@ -298,7 +369,9 @@ int main(int argc, char **argv)
 	struct smbsess_conn *conn = NULL;
 	struct smbsess_status st;
 	uint32_t level = SMBSESS_LEVEL_BEST, v;
-	bool info = false;
+	bool info = false, kerberos = false, have_mechs = false;
+	const char *ccache = NULL, *keytab = NULL, *principal = NULL;
+	enum smbsess_mechs mechs = SMBSESS_MECHS_NTLM_ONLY;
 	int i, rc;
 
 	mem = talloc_new(NULL);
@@ -322,6 +395,10 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(opt, "--info") == 0) {
 			info = true;
+			continue;
+		}
+		if (strcmp(opt, "--kerberos") == 0) {
+			kerberos = true;
 			continue;
 		}
 		if (val == NULL)
@@ -355,6 +432,33 @@ int main(int argc, char **argv)
 			if (!parse_u32(val, &v))
 				usage();
 			st = smbsess_options_set_page_size(opts, v);
+		} else if (strcmp(opt, "--ccache") == 0) {
+			ccache = val;
+			continue;
+		} else if (strcmp(opt, "--keytab") == 0) {
+			keytab = val;
+			continue;
+		} else if (strcmp(opt, "--principal") == 0) {
+			principal = val;
+			continue;
+		} else if (strcmp(opt, "--mechs") == 0) {
+			if (!parse_mechs(val, &mechs))
+				usage();
+			have_mechs = true;
+			continue;
+		} else if (strcmp(opt, "--dialects") == 0) {
+			char *dash = strchr(val, '-');
+			uint32_t lo, hi;
+			char *min;
+
+			if (dash == NULL || (min = strndup(val, (size_t)(dash - val))) == NULL)
+				usage();
+			if (!parse_u32(min, &lo) || !parse_u32(dash + 1, &hi) || lo > 0xFFFF || hi > 0xFFFF) {
+				free(min);
+				usage();
+			}
+			free(min);
+			st = smbsess_options_set_dialects(opts, (uint16_t)lo, (uint16_t)hi);
 		} else if (strcmp(opt, "--timeout") == 0) {
 			if (!parse_u32(val, &v))
 				usage();
@@ -370,7 +474,8 @@ int main(int argc, char **argv)
 	if (argc - i < 5 || !known_command(argv[i + 4], argc - i - 5, argv + i + 5))
 		usage();
 
-	st = smbsess_credentials_new(mem, argv[i + 1], argv[i + 2], argv[i + 3], &creds);
+	st = make_creds(mem, kerberos, ccache, keytab, principal, have_mechs, mechs, arg_or_null(argc, argv, i + 1),
+			arg_or_null(argc, argv, i + 2), arg_or_null(argc, argv, i + 3), &creds);
 	if (!smbsess_status_is_ok(st)) {
 		rc = fail(st);
 		goto out;
@@ -381,8 +486,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (info)
-		printf("dialect=0x%04x signed=%d encrypted=%d\n", (unsigned)smbsess_conn_dialect(conn),
-		       smbsess_conn_signed(conn) != 0, smbsess_conn_encrypted(conn) != 0);
+		printf("dialect=0x%04x signed=%d encrypted=%d auth=%s\n", (unsigned)smbsess_conn_dialect(conn),
+		       smbsess_conn_signed(conn) != 0, smbsess_conn_encrypted(conn) != 0,
+		       auth_name(smbsess_conn_auth(conn)));
 	st = run(mem, conn, argv[i + 4], argc - i - 5, argv + i + 5, level);
 	rc = smbsess_status_is_ok(st) ? 0 : fail(st);
 out:
