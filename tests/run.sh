@@ -6,14 +6,14 @@
 # a bounded time. Ends with one line "N passed, N failed[, N skipped]" and
 # exits non-zero on any failure.
 #
-# Environment: FUZZ_SECONDS (per harness, default 15), SKIP_INSTALL=1 to not
+# Environment: FUZZ_SECONDS (per harness, default 10), SKIP_INSTALL=1 to not
 # touch packages, BUILD_ROOT (default ./build-tests).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 build_root=${BUILD_ROOT:-$top/build-tests}
-fuzz_seconds=${FUZZ_SECONDS:-15}
+fuzz_seconds=${FUZZ_SECONDS:-10}
 summaries=()
 status=0
 

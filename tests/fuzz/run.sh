@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs every srvsvc libFuzzer harness for a bounded time and prints TAP.
+# Runs every libFuzzer harness for a bounded time and prints TAP.
 #
 #   tests/fuzz/run.sh BUILD_DIR [SECONDS] [NAME...]
 #
@@ -7,9 +7,11 @@
 # harnesses are (re)built there first with `ninja fuzzers`. SECONDS (default
 # 60) is the libFuzzer -max_total_time of each harness; NAMEs restrict the
 # run to some harnesses (default: all). Each harness starts from a fresh
-# corpus under BUILD_DIR/tests/fuzz/run/NAME/, seeded from the golden
-# vectors tests/vectors/<op>_<direction>_*.hex. Exits non-zero if any
-# harness fails (crash, leak, UB, timeout, out of memory, invariant).
+# corpus under BUILD_DIR/tests/fuzz/run/NAME/: the srvsvc ones seeded from
+# the golden vectors tests/vectors/<op>_<direction>_*.hex, the lib/auth,
+# lib/rpc and lib/smb2 ones by mkseeds.py from the Samba captures in
+# tests/fuzz/seeds/. Exits non-zero if any harness fails (crash, leak, UB,
+# timeout, out of memory, invariant).
 set -u
 
 if [ $# -lt 1 ]; then
@@ -25,8 +27,13 @@ esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
 vectors=$src/tests/vectors
 
-all=(sess_enum_out file_enum_out conn_enum_out file_get_info_out result_out
+srvsvc=(sess_enum_out file_enum_out conn_enum_out file_get_info_out result_out
 	sess_enum_in file_enum_in conn_enum_in file_get_info_in file_close_in sess_del_in)
+# Seeded by mkseeds.py (keep in step with meson.build and mkseeds.py).
+captured=(ntlm_challenge spnego_init spnego_resp der spnego_client
+	rpc_pdu rpc_bind rpc_call
+	smb2_negotiate smb2_session smb2_ops)
+all=("${srvsvc[@]}" "${captured[@]}")
 if [ $# -gt 0 ]; then
 	names=("$@")
 else
@@ -55,9 +62,22 @@ unhex() {
 	printf '%s' "$h" | xxd -r -p
 }
 
-# Writes the seed corpus of harness $1 into $2; prints how many files came from vectors.
+is_captured() {
+	local c
+	for c in "${captured[@]}"; do
+		[ "$c" = "$1" ] && return 0
+	done
+	return 1
+}
+
+# Writes the seed corpus of harness $1 into $2; prints how many files came
+# from vectors or captures.
 seed() {
 	local name=$1 dir=$2 n=0 p f base lvl
+	if is_captured "$name"; then
+		/usr/bin/python3 "$src/tests/fuzz/mkseeds.py" "$name" "$dir" || echo 0
+		return
+	fi
 	for p in $(prefixes "$name"); do
 		for f in "$vectors/$p"_*.hex "$vectors/$p".hex; do
 			[ -f "$f" ] || continue
@@ -107,6 +127,11 @@ for name in "${names[@]}"; do
 	rm -rf "$work"
 	mkdir -p "$work/corpus" "$work/seeds" "$work/artifacts"
 	nvec=$(seed "$name" "$work/seeds")
+	if is_captured "$name"; then
+		what_seeds="seeds $(find "$work/seeds" -type f | wc -l), $nvec from captures"
+	else
+		what_seeds="seeds $nvec vectors"
+	fi
 	# timeout(1) only as a backstop should libFuzzer not stop on its own.
 	timeout -k 10 $((secs * 2 + 120)) "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
 		-print_final_stats=1 -artifact_prefix="$work/artifacts/" \
@@ -123,7 +148,7 @@ for name in "${names[@]}"; do
 		fi
 	done
 	if [ $rc -eq 0 ] && [ -z "$artifact" ]; then
-		echo "ok $i - fuzz $name (${secs}s, runs ${runs:-?}, ${cov:-cov ?}, corpus $corp, seeds $nvec vectors)"
+		echo "ok $i - fuzz $name (${secs}s, runs ${runs:-?}, ${cov:-cov ?}, corpus $corp, $what_seeds)"
 	else
 		failed=1
 		if [ -n "$artifact" ]; then
