@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <locale.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <wctype.h>
 
@@ -116,22 +115,6 @@ static void hmac_md5(const uint8_t *key, size_t key_len, const uint8_t *a, size_
 		hmac_md5_update(&ctx, b_len, b);
 	hmac_md5_digest(&ctx, MD5_DIGEST_SIZE, out);
 	explicit_bzero(&ctx, sizeof(ctx));
-}
-
-static struct smbsess_status random_bytes(uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t got = getrandom(p, n, 0);
-
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			return SMBSESS__ST_ERRNO(errno);
-		}
-		p += got;
-		n -= (size_t)got;
-	}
-	return SMBSESS__OK;
 }
 
 static uint64_t filetime_now(void)
@@ -736,7 +719,7 @@ static struct smbsess_status build_authenticate(struct smbsess__ntlmssp *n, TALL
 		if (n->fixed_client_challenge)
 			memcpy(client_challenge, n->client_challenge, 8);
 		else
-			SMBSESS__CHECK(random_bytes(client_challenge, 8));
+			SMBSESS__CHECK(smbsess__random_bytes(client_challenge, 8));
 		/* The server's time when it sent one, so that its clock is what counts. */
 		if (c->has_timestamp)
 			time = c->timestamp;
@@ -777,7 +760,7 @@ static struct smbsess_status build_authenticate(struct smbsess__ntlmssp *n, TALL
 			if (n->fixed_session_key)
 				memcpy(n->exported, n->fixed_exported, 16);
 			else {
-				st = random_bytes(n->exported, 16);
+				st = smbsess__random_bytes(n->exported, 16);
 				if (!smbsess__st_ok(st)) {
 					explicit_bzero(base_key, sizeof(base_key));
 					return st;
