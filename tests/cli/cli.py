@@ -24,10 +24,10 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from collections import Counter
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from tap import check, diag, results, section, timings  # noqa: E402
 import sambatest  # noqa: E402
 from sambatest import ImpacketClient, SmbServer, netfileenum, netsessenum  # noqa: E402
 
@@ -42,44 +42,6 @@ OURS = ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6")
 UNI = "Grüße-日本.txt"
 QUESTION = "Do you want to continue this operation? (Y/N) [N]"
 HMS = re.compile(r"^\d\d+:\d\d:\d\d$")
-
-results = []
-timings = {}
-
-
-# --------------------------------------------------------------------------
-# TAP
-
-def diag(text):
-    for line in str(text).rstrip().splitlines():
-        print("# " + line, flush=True)
-
-
-def check(ok, what, detail=""):
-    ok = bool(ok)
-    results.append(ok)
-    print(f"{'ok' if ok else 'not ok'} {len(results)} - {what}", flush=True)
-    if not ok and detail:
-        diag(detail)
-    return ok
-
-
-def section(name, planned, fn, *args):
-    """One group of checks; if it breaks off, the checks it did not reach fail."""
-    start = len(results)
-    t0 = time.monotonic()
-    try:
-        fn(*args)
-    except Exception:
-        tb = traceback.format_exc()
-        done = len(results) - start
-        for i in range(max(planned - done, 1)):
-            check(False, f"{name}: not reached ({i + 1})", tb if i == 0 else "")
-    timings[name] = time.monotonic() - t0
-    done = len(results) - start
-    if done != planned:
-        diag(f"section {name}: {done} checks, {planned} planned")
-
 
 # --------------------------------------------------------------------------
 # running smbnet

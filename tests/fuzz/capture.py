@@ -22,12 +22,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-import signal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "harness"))
 import sambatest  # noqa: E402
+from tshark_capture import Capture  # noqa: E402
 
 USER, PASSWORD = "smbsess_fz", "Fuzz!seed1"
 CMDS = {0: "NEGOTIATE", 1: "SESSION_SETUP", 2: "LOGOFF", 3: "TREE_CONNECT", 4: "TREE_DISCONNECT",
@@ -47,31 +46,6 @@ CASES = [
     ("210", {}, "smb2_probe", ["--max", "0x0210"], USER),
     ("202", {"server max protocol": "SMB2_02"}, "smb2_probe", [], USER),
 ]
-
-
-class Capture:
-    def __init__(self, port, path):
-        self.port, self.path = port, path
-
-    def __enter__(self):
-        self.proc = subprocess.Popen(["tshark", "-q", "-i", "lo", "-f", f"tcp port {self.port}", "-w", self.path],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if os.path.exists(self.path) and os.path.getsize(self.path) > 0:
-                break
-            time.sleep(0.1)
-        time.sleep(0.5)
-        return self
-
-    def __exit__(self, *exc):
-        time.sleep(0.5)
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def streams(pcap, port):

@@ -40,7 +40,7 @@ import fcntl
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sambatest  # noqa: E402
-from sambatest import HarnessError, _run, _deadline, _proc_table, _signal_pids, \
+from sambatest import HarnessError, _run, _deadline, _proc_table, _signal_pids, _wait_then_kill, \
     ensure_loopback_address, _register, _live  # noqa: E402
 
 __all__ = ['AdDc', 'HarnessError', 'write_krb5_conf', 'SilentKdc']
@@ -289,22 +289,7 @@ class AdDc:
         """SIGTERM, then SIGKILL; returns what survived."""
         _signal_pids(self.pids(), signal.SIGTERM)
         end = _deadline(timeout)
-        left = self.pids()
-        while left and time.monotonic() < end:
-            time.sleep(0.05)
-            left = self.pids()
-        if left:
-            _signal_pids(left, signal.SIGKILL)
-            end = _deadline(5)
-            while left and time.monotonic() < end:
-                time.sleep(0.05)
-                left = self.pids()
-        if self._proc:
-            try:
-                self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-        return left
+        return _wait_then_kill(self.pids, self._proc, end)
 
     def _stop_reaper(self, keep_dirs=False):
         r, self._reaper = self._reaper, None

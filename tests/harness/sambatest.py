@@ -246,6 +246,27 @@ def _signal_pids(pids, sig):
 _isolation_ok = None
 
 
+
+def _wait_then_kill(pids, proc, end):
+    """Waits until `end` (monotonic) for the processes `pids()` lists to go,
+    SIGKILLs what is left, reaps `proc`; returns the pids that survived."""
+    left = pids()
+    while left and time.monotonic() < end:
+        time.sleep(0.05)
+        left = pids()
+    if left:
+        _signal_pids(left, signal.SIGKILL)
+        end = _deadline(5)
+        while left and time.monotonic() < end:
+            time.sleep(0.05)
+            left = pids()
+    if proc:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+    return left
+
 def isolation_available():
     """True if smbd can be started in a private mount namespace where
     /run/samba is an empty directory of its own (needs CAP_SYS_ADMIN)."""
@@ -778,22 +799,7 @@ class SmbServer:
                 self._proc.wait(timeout=max(0.1, timeout))
             except subprocess.TimeoutExpired:
                 pass
-        left = self.pids()
-        while left and time.monotonic() < end:
-            time.sleep(0.05)
-            left = self.pids()
-        if left:
-            _signal_pids(left, signal.SIGKILL)
-            end = _deadline(5)
-            while left and time.monotonic() < end:
-                time.sleep(0.05)
-                left = self.pids()
-        if self._proc:
-            try:
-                self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-        return left
+        return _wait_then_kill(self.pids, self._proc, end)
 
     def stop(self, timeout=10):
         """Stop smbd and everything it started (SIGTERM, then SIGKILL after

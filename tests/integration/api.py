@@ -22,6 +22,7 @@ import traceback
 from collections import Counter
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+from tap import check, diag, results, section, timings  # noqa: E402
 import sambatest  # noqa: E402
 from sambatest import ImpacketClient, SmbclientHolder, SmbServer, netfileenum, netsessenum  # noqa: E402
 
@@ -34,44 +35,6 @@ OP = "sapi_op"         # plain user with SeDiskOperatorPrivilege: NetFileClose
 ROOT = "root"          # NetSessDel needs root (or Domain Admins) on Samba
 ADDR2, ADDR3 = "127.0.0.2", "127.0.0.3"
 NOT_FOUND = ("ERROR_FILE_NOT_FOUND", "NERR_FileIdNotFound")
-
-results = []
-timings = {}
-
-
-# --------------------------------------------------------------------------
-# TAP
-
-def diag(text):
-    for line in str(text).rstrip().splitlines():
-        print("# " + line, flush=True)
-
-
-def check(ok, what, detail=""):
-    ok = bool(ok)
-    results.append(ok)
-    print(f"{'ok' if ok else 'not ok'} {len(results)} - {what}", flush=True)
-    if not ok and detail:
-        diag(detail)
-    return ok
-
-
-def section(name, planned, fn, *args):
-    """Run one group of checks; if it breaks off, the checks it did not get to fail."""
-    start = len(results)
-    t0 = time.monotonic()
-    try:
-        fn(*args)
-    except Exception:
-        tb = traceback.format_exc()
-        done = len(results) - start
-        for i in range(max(planned - done, 1)):
-            check(False, f"{name}: not reached ({i + 1})", tb if i == 0 else "")
-    timings[name] = time.monotonic() - t0
-    done = len(results) - start
-    if done != planned:
-        diag(f"section {name}: {done} checks, {planned} planned")
-
 
 # --------------------------------------------------------------------------
 # the tool

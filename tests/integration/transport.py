@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 import sambatest  # noqa: E402
-from capture import Capture  # noqa: E402
+from tshark_capture import Capture  # noqa: E402
 
 PROBE, BEHAVIOUR = sys.argv[1], sys.argv[2]
 USER, PASSWORD = "smbsess_t1", "Tr4nsport!pw"

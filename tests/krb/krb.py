@@ -27,6 +27,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "harness"))
+from tap import check, diag, results, section, skip, timings  # noqa: E402
 import addc  # noqa: E402
 from addc import AdDc, SilentKdc, write_krb5_conf  # noqa: E402
 from sambatest import ImpacketClient, SmbServer  # noqa: E402
@@ -38,45 +39,6 @@ BOB, BOB_PW = "kbob", "Bob!pw-K5-1"
 CAROL, CAROL_PW = "kcarol", "Carol!pw-K5-2"
 ADDR2, ADDR3 = "127.0.0.2", "127.0.0.3"
 NO_TICKET = ("KRB5_CC_NOTFOUND", "KRB5_FCC_NOFILE", "GSS_S_NO_CRED")
-
-results = []
-timings = {}
-
-
-def diag(text):
-    for line in str(text).rstrip().splitlines():
-        print("# " + line, flush=True)
-
-
-def check(ok, what, detail=""):
-    ok = bool(ok)
-    results.append(ok)
-    print(f"{'ok' if ok else 'not ok'} {len(results)} - {what}", flush=True)
-    if not ok and detail:
-        diag(detail)
-    return ok
-
-
-def skip(what, reason):
-    """A check that could not be made here: reported as a TAP skip, never as a pass."""
-    results.append(True)
-    print(f"ok {len(results)} - {what} # SKIP {reason}", flush=True)
-
-
-def section(name, planned, fn, *args):
-    start = len(results)
-    t0 = time.monotonic()
-    try:
-        fn(*args)
-    except Exception:
-        tb = traceback.format_exc()
-        done = len(results) - start
-        for i in range(max(planned - done, 1)):
-            check(False, f"{name}: not reached ({i + 1})", tb if i == 0 else "")
-    timings[name] = time.monotonic() - t0
-    if len(results) - start != planned:
-        diag(f"section {name}: {len(results) - start} checks, {planned} planned")
-
 
 class Result:
     def __init__(self, args, rc, out, err, seconds):

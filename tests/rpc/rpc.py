@@ -25,7 +25,7 @@ from collections import Counter
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 import sambatest  # noqa: E402
-from capture import ERROR_SEVERITY, Capture  # noqa: E402
+from tshark_capture import ERROR_SEVERITY, Capture  # noqa: E402
 
 PROBE = sys.argv[1]
 ADMIN, ADMIN_PW = "rpct_admin", "Rpc!adm1n"
