@@ -281,9 +281,12 @@ static void get_info_done(struct tevent_req *subreq)
 	struct smbsess_status st = smbsess__api_call_recv(subreq);
 
 	if (st.domain == SMBSESS_DOMAIN_RPC && st.code == SMBSESS__RPC_OP_RNG_ERROR) {
-		/* The server has no NetrFileGetInfo (Samba): find the id in an enumeration. */
-		subreq = smbsess__enum_send(s, s->ev, s->conn, SMBSESS__SRVSVC_FILES, NULL, NULL,
-					    s->want == 2 ? 2 : SMBSESS_LEVEL_BEST);
+		/*
+		 * The server has no NetrFileGetInfo (Samba): find the id in an
+		 * enumeration at the best level it has; a level-2 answer is cut
+		 * down from it (Samba enumerates at level 3 only).
+		 */
+		subreq = smbsess__enum_send(s, s->ev, s->conn, SMBSESS__SRVSVC_FILES, NULL, NULL, SMBSESS_LEVEL_BEST);
 		if (tevent_req_nomem(subreq, req))
 			return;
 		tevent_req_set_callback(subreq, get_info_enum_done, req);
@@ -321,8 +324,17 @@ static void get_info_enum_done(struct tevent_req *subreq)
 		return;
 	files = all->array;
 	for (size_t i = 0; i < all->count; i++) {
+		struct smbsess__srvsvc_file_info id_only = { .fid = files[i].fid };
+
 		if (files[i].fid != s->id)
 			continue;
+		if (s->want == 2) {
+			s->list->level = 2;
+			if (smbsess__req_nok(req, smbsess__list_append(s->list, &id_only, 1, 1)))
+				return;
+			tevent_req_done(req);
+			return;
+		}
 		s->list->level = all->level;
 		talloc_steal(s->list, all); /* the entry's strings live there */
 		if (smbsess__req_nok(req, smbsess__list_append(s->list, &files[i], 1, 1)))

@@ -243,6 +243,14 @@ START_TEST(file_get_info_and_fallback)
 	st = smbsess_file_get_info(t, conn, 7, SMBSESS_LEVEL_BEST, &l);
 	ck_assert_uint_eq(st.domain, SMBSESS_DOMAIN_WERROR);
 	ck_assert_uint_eq(st.code, 2314);
+
+	/* Level 2 from a server that enumerates at level 3 only (Samba): the id alone. */
+	f.file_levels = 1u << 0;
+	ck_assert(ok(smbsess_file_get_info(t, conn, 1077, 2, &l)));
+	ck_assert_uint_eq(smbsess_file_list_level(l), 2);
+	ck_assert_uint_eq(smbsess_file_list_fields(l), SMBSESS_FILE_ID);
+	ck_assert_uint_eq(smbsess_file_id(l, 0), 1077);
+	ck_assert_ptr_null(smbsess_file_path(l, 0));
 	talloc_free(t);
 }
 END_TEST
