@@ -38,8 +38,6 @@
 #ifndef TARGET
 #error "compile with -DTARGET=<name>, e.g. -DTARGET=ntlm_challenge"
 #endif
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 /* ---- fixed credentials and test values ---- */
 
@@ -51,12 +49,6 @@ static const uint8_t EXPORTED_KEY[16] = { 0x55, 0x44, 0x33, 0x22, 0x11, 0x00, 0x
 					  0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00 };
 static const uint64_t CLIENT_TIME = 0x01d9a0b1c2d3e4f5ull;
 
-static TALLOC_CTX *must(TALLOC_CTX *p)
-{
-	if (p == NULL)
-		fuzz_fail("out of memory");
-	return p;
-}
 
 static void hmac_md5_2(const uint8_t *key, size_t key_len, const uint8_t *a, size_t a_len, const uint8_t *b,
 		       size_t b_len, uint8_t out[16])
@@ -1032,40 +1024,21 @@ static void fuzz_spnego_client(TALLOC_CTX *mem, const uint8_t *data, size_t size
 
 /* ================================================================ entry points */
 
-static void (*target_fn)(TALLOC_CTX *mem, const uint8_t *data, size_t size);
+static const struct fuzz_target targets[] = {
+	{ "ntlm_challenge", fuzz_ntlm_challenge }, { "spnego_init", fuzz_spnego_init },
+	{ "spnego_resp", fuzz_spnego_resp },       { "der", fuzz_der },
+	{ "spnego_client", fuzz_spnego_client },
+};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(TALLOC_CTX *, const uint8_t *, size_t);
-	} targets[] = {
-		{ "ntlm_challenge", fuzz_ntlm_challenge }, { "spnego_init", fuzz_spnego_init },
-		{ "spnego_resp", fuzz_spnego_resp },       { "der", fuzz_der },
-		{ "spnego_client", fuzz_spnego_client },
-	};
-
 	(void)argc;
 	(void)argv;
-	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
-		if (strcmp(targets[i].name, STR(TARGET)) == 0)
-			target_fn = targets[i].fn;
-	if (target_fn == NULL) {
-		fprintf(stderr, "fuzz_auth: unknown TARGET %s\n", STR(TARGET));
-		abort();
-	}
-	fuzz_init_common("fuzz_" STR(TARGET));
+	fuzz_select("fuzz_auth", targets, sizeof targets / sizeof targets[0], STR(TARGET));
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	TALLOC_CTX *mem;
-
-	fuzz_leak_begin();
-	mem = must(talloc_new(NULL));
-	target_fn(mem, data, size);
-	talloc_free(mem);
-	fuzz_leak_end();
-	return 0;
+	return fuzz_run_selected(data, size);
 }

@@ -123,6 +123,58 @@ static inline void fuzz_leak_end(void)
 	talloc_disable_null_tracking();
 }
 
+/* ---- shared by the harness sources ---- */
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static inline TALLOC_CTX *must(TALLOC_CTX *p)
+{
+	if (p == NULL)
+		fuzz_fail("out of memory");
+	return p;
+}
+
+/* One harness of a source file: the TARGET it is built for, and its function. */
+struct fuzz_target {
+	const char *name;
+	void (*fn)(TALLOC_CTX *mem, const uint8_t *data, size_t size);
+};
+
+static void (*fuzz_target_fn)(TALLOC_CTX *mem, const uint8_t *data, size_t size);
+
+/* Selects the harness named @p name among @p targets; aborts when there is none. */
+static inline void fuzz_select(const char *source, const struct fuzz_target *targets, size_t n,
+			       const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(targets[i].name, name) == 0)
+			fuzz_target_fn = targets[i].fn;
+	if (fuzz_target_fn == NULL) {
+		fprintf(stderr, "%s: unknown TARGET %s\n", source, name);
+		abort();
+	}
+	{
+		static char label[64];
+
+		snprintf(label, sizeof label, "fuzz_%s", name);
+		fuzz_init_common(label);
+	}
+}
+
+/* Runs the selected harness on one input in a fresh talloc context; nothing may leak. */
+static inline int fuzz_run_selected(const uint8_t *data, size_t size)
+{
+	TALLOC_CTX *mem;
+
+	fuzz_leak_begin();
+	mem = must(talloc_new(NULL));
+	fuzz_target_fn(mem, data, size);
+	talloc_free(mem);
+	fuzz_leak_end();
+	return 0;
+}
+
 /* A copy of @p p in its own allocation of exactly @p n bytes, so ASan sees any read past it. */
 static inline uint8_t *fuzz_dup(TALLOC_CTX *mem, const uint8_t *p, size_t n)
 {

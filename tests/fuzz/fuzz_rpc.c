@@ -35,18 +35,10 @@
 #ifndef TARGET
 #error "compile with -DTARGET=<name>, e.g. -DTARGET=rpc_call"
 #endif
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 static const uint8_t NDR20[16] = { 0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11,
 				   0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60 };
 
-static TALLOC_CTX *must(TALLOC_CTX *p)
-{
-	if (p == NULL)
-		fuzz_fail("out of memory");
-	return p;
-}
 
 /* ================================================================ reference reading */
 
@@ -837,29 +829,17 @@ static void fuzz_rpc_call(TALLOC_CTX *mem, const uint8_t *data, size_t size)
 
 /* ================================================================ entry points */
 
-static void (*target_fn)(TALLOC_CTX *mem, const uint8_t *data, size_t size);
+static const struct fuzz_target targets[] = {
+	{ "rpc_pdu", fuzz_rpc_pdu },
+	{ "rpc_bind", fuzz_rpc_bind },
+	{ "rpc_call", fuzz_rpc_call },
+};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(TALLOC_CTX *, const uint8_t *, size_t);
-	} targets[] = {
-		{ "rpc_pdu", fuzz_rpc_pdu },
-		{ "rpc_bind", fuzz_rpc_bind },
-		{ "rpc_call", fuzz_rpc_call },
-	};
-
 	(void)argc;
 	(void)argv;
-	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
-		if (strcmp(targets[i].name, STR(TARGET)) == 0)
-			target_fn = targets[i].fn;
-	if (target_fn == NULL) {
-		fprintf(stderr, "fuzz_rpc: unknown TARGET %s\n", STR(TARGET));
-		abort();
-	}
-	fuzz_init_common("fuzz_" STR(TARGET));
+	fuzz_select("fuzz_rpc", targets, sizeof targets / sizeof targets[0], STR(TARGET));
 	/* tevent allocates its backend list once, on the first context: not per input. */
 	talloc_free(tevent_context_init(NULL));
 	return 0;
@@ -867,12 +847,5 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	TALLOC_CTX *mem;
-
-	fuzz_leak_begin();
-	mem = must(talloc_new(NULL));
-	target_fn(mem, data, size);
-	talloc_free(mem);
-	fuzz_leak_end();
-	return 0;
+	return fuzz_run_selected(data, size);
 }

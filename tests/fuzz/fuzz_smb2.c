@@ -61,15 +61,7 @@
 #ifndef TARGET
 #error "compile with -DTARGET=<name>, e.g. -DTARGET=smb2_negotiate"
 #endif
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
-static TALLOC_CTX *must(TALLOC_CTX *p)
-{
-	if (p == NULL)
-		fuzz_fail("out of memory");
-	return p;
-}
 
 /* ================================================================ the server end */
 
@@ -952,29 +944,17 @@ static void fuzz_smb2_ops(TALLOC_CTX *mem, const uint8_t *data, size_t size)
 
 /* ================================================================ entry points */
 
-static void (*target_fn)(TALLOC_CTX *mem, const uint8_t *data, size_t size);
+static const struct fuzz_target targets[] = {
+	{ "smb2_negotiate", fuzz_smb2_negotiate },
+	{ "smb2_session", fuzz_smb2_session },
+	{ "smb2_ops", fuzz_smb2_ops },
+};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(TALLOC_CTX *, const uint8_t *, size_t);
-	} targets[] = {
-		{ "smb2_negotiate", fuzz_smb2_negotiate },
-		{ "smb2_session", fuzz_smb2_session },
-		{ "smb2_ops", fuzz_smb2_ops },
-	};
-
 	(void)argc;
 	(void)argv;
-	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
-		if (strcmp(targets[i].name, STR(TARGET)) == 0)
-			target_fn = targets[i].fn;
-	if (target_fn == NULL) {
-		fprintf(stderr, "fuzz_smb2: unknown TARGET %s\n", STR(TARGET));
-		abort();
-	}
-	fuzz_init_common("fuzz_" STR(TARGET));
+	fuzz_select("fuzz_smb2", targets, sizeof targets / sizeof targets[0], STR(TARGET));
 	/* tevent allocates its backend list once, on the first context: not per input. */
 	talloc_free(tevent_context_init(NULL));
 	return 0;
@@ -982,12 +962,5 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	TALLOC_CTX *mem;
-
-	fuzz_leak_begin();
-	mem = must(talloc_new(NULL));
-	target_fn(mem, data, size);
-	talloc_free(mem);
-	fuzz_leak_end();
-	return 0;
+	return fuzz_run_selected(data, size);
 }
