@@ -42,7 +42,6 @@ struct enum_state {
 	struct smbsess_conn *conn;
 	const struct kind_info *k;
 	char *filter1, *filter2;
-	uint32_t want;        /* the caller's level */
 	size_t level_idx;     /* index into k->levels of the level being tried */
 	bool level_known;     /* the server answered at this level once */
 	struct smbsess__srvsvc_enum_out out;
@@ -237,7 +236,6 @@ struct tevent_req *smbsess__enum_send(TALLOC_CTX *mem_ctx, struct tevent_context
 	s->ev = ev;
 	s->conn = conn;
 	s->k = &kinds[kind];
-	s->want = want;
 	if (conn == NULL) {
 		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_INVALID_ARGUMENT));
 		return tevent_req_post(req, ev);

@@ -755,7 +755,6 @@ static int conn_destructor(struct smbsess__smb2_conn *conn)
 {
 	struct smbsess_status gone = SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED);
 
-	conn->destroying = 1;
 	/* Detach and fail every chain first: their cleanup must not touch this connection. */
 	while (conn->wait_head) {
 		struct chain *c = conn->wait_head;

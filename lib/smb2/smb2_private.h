@@ -92,7 +92,6 @@ struct smbsess__smb2_conn {
 	size_t in_len, in_got;
 
 	struct smbsess__smb2_session *sessions;
-	unsigned destroying : 1;
 };
 
 struct smbsess__smb2_session {
