@@ -70,6 +70,7 @@ struct smbsess__ntlmssp {
 	uint32_t req_flags;
 	bool have_version;
 	uint8_t version[8];
+	bool mic_field;			/* the MIC field even when no MIC is computed */
 
 	bool fixed_client_challenge;
 	uint8_t client_challenge[8];
@@ -497,6 +498,14 @@ struct smbsess_status smbsess__ntlmssp_client_new(TALLOC_CTX *mem_ctx,
 		return st;
 	}
 	n->req_flags = SMBSESS__NTLMSSP_DEFAULT_FLAGS;
+	/*
+	 * Always a VERSION and NTLMSSP_NEGOTIATE_VERSION, as Windows and Samba
+	 * send them: some servers (impacket's) read the AUTHENTICATE payload at
+	 * the positions the flag implies, and without it take the MIC for the
+	 * payload and decrypt a wrong session key. 6.1, build 0, as Samba.
+	 */
+	smbsess__ntlmssp_set_version(n, 6, 1, 0);
+	n->mic_field = true;
 	n->state = NTLMSSP_START;
 	*out = n;
 	return SMBSESS__OK;
@@ -516,6 +525,11 @@ void smbsess__ntlmssp_set_version(struct smbsess__ntlmssp *n, uint8_t major, uin
 	n->version[1] = minor;
 	smbsess__put_le16(n->version + 2, build);
 	n->version[7] = NTLMSSP_REVISION_W2K3;
+}
+
+void smbsess__ntlmssp_set_mic_field(struct smbsess__ntlmssp *n, bool always)
+{
+	n->mic_field = always;
 }
 
 struct smbsess_status smbsess__ntlmssp_set_workstation(struct smbsess__ntlmssp *n, const char *name)
@@ -784,7 +798,8 @@ static struct smbsess_status build_authenticate(struct smbsess__ntlmssp *n, TALL
 	fields[4] = (struct auth_field){ nt, nt_len, 20 };
 	fields[5] = (struct auth_field){ enc_key, key_exch ? 16 : 0, 52 };
 
-	header_len = AUTH_HEADER_LEN + (mic ? 16 : 0);
+	/* The MIC field when a MIC is sent, and else zeroed unless told otherwise. */
+	header_len = AUTH_HEADER_LEN + ((mic || n->mic_field) ? 16 : 0);
 	total = header_len;
 	for (size_t i = 0; i < 6; i++)
 		total += fields[i].len;

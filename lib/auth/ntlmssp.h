@@ -159,9 +159,22 @@ struct smbsess_status smbsess__ntlmssp_client_new(TALLOC_CTX *mem_ctx,
 /* The NegotiateFlags to ask for (default SMBSESS__NTLMSSP_DEFAULT_FLAGS). */
 void smbsess__ntlmssp_set_flags(struct smbsess__ntlmssp *n, uint32_t flags);
 
-/* Sends a VERSION ([MS-NLMP] 2.2.2.10, revision 15) and sets NTLMSSP_NEGOTIATE_VERSION. */
+/*
+ * Sends a VERSION ([MS-NLMP] 2.2.2.10, revision 15) and sets
+ * NTLMSSP_NEGOTIATE_VERSION. Default 6.1 build 0, as Samba's client.
+ */
 void smbsess__ntlmssp_set_version(struct smbsess__ntlmssp *n, uint8_t major, uint8_t minor,
 				  uint16_t build);
+
+/*
+ * Whether the AUTHENTICATE_MESSAGE carries the 16-byte MIC field, zeroed,
+ * also when no MIC is computed (default yes, as Windows since Vista). Some
+ * servers (impacket's) read the payload in order from where the header would
+ * end with Version and MIC whenever NEGOTIATE_VERSION is set, and otherwise
+ * take the wrong bytes for the session key. The [MS-NLMP] 4.2.4 example has
+ * no such field.
+ */
+void smbsess__ntlmssp_set_mic_field(struct smbsess__ntlmssp *n, bool always);
 
 /* The workstation name put in the AUTHENTICATE_MESSAGE (default none). */
 struct smbsess_status smbsess__ntlmssp_set_workstation(struct smbsess__ntlmssp *n, const char *name);

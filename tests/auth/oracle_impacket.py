@@ -216,6 +216,10 @@ def verify_authenticate(neg, chal, server_challenge, ts, av, auth, key, user, do
     if flags & ntlm.NTLMSSP_NEGOTIATE_KEY_EXCH:
         expect(length == 16, 'EncryptedRandomSessionKey length %d' % length)
         exported = ARC4.new(base).decrypt(auth[off:off + 16])
+        # impacket's server does not follow the offset: it reads the payload
+        # in order from where NEGOTIATE_VERSION says the header ends.
+        expect(r['session_key'] == auth[off:off + 16],
+               "impacket's server would read another EncryptedRandomSessionKey")
     else:
         exported = base
     expect(exported == key, 'exported session key differs from the one the library reports')
@@ -241,8 +245,10 @@ def test_ntlm_negotiate():
     want = (ntlm.NTLMSSP_NEGOTIATE_UNICODE | ntlm.NTLMSSP_REQUEST_TARGET | ntlm.NTLMSSP_NEGOTIATE_SIGN |
             ntlm.NTLMSSP_NEGOTIATE_NTLM | ntlm.NTLMSSP_NEGOTIATE_ALWAYS_SIGN |
             ntlm.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY | ntlm.NTLMSSP_NEGOTIATE_TARGET_INFO |
-            ntlm.NTLMSSP_NEGOTIATE_128 | ntlm.NTLMSSP_NEGOTIATE_KEY_EXCH | ntlm.NTLMSSP_NEGOTIATE_56)
+            ntlm.NTLMSSP_NEGOTIATE_128 | ntlm.NTLMSSP_NEGOTIATE_KEY_EXCH | ntlm.NTLMSSP_NEGOTIATE_56 |
+            ntlm.NTLMSSP_NEGOTIATE_VERSION)
     expect(m['flags'] == want, 'flags %08x' % m['flags'])
+    expect(neg[32:40] == b'\x06\x01\x00\x00\x00\x00\x00\x0f', 'VERSION 6.1.0, revision 15')
     expect(m['domain_name'] == b'' and m['host_name'] == b'', 'no OEM names')
 
 
@@ -261,19 +267,20 @@ def test_ntlm_authenticate_mic():
     neg, chal, sc, ts, av, auth, key = run_ntlm(True)
     r, exported, _, _ = verify_authenticate(neg, chal, sc, ts, av, auth, key, USER, DOMAIN, PASSWORD)
     expect(r['host_name'].decode('utf-16le') == 'WKS01', 'workstation')
-    expect(r['flags'] == 0xe0888215, 'AUTHENTICATE flags %08x' % r['flags'])
+    expect(r['flags'] == 0xe2888215, 'AUTHENTICATE flags %08x' % r['flags'])
 
 
 def test_ntlm_authenticate_no_timestamp():
     neg, chal, sc, ts, av, auth, key = run_ntlm(False)
     r, _, _, temp = verify_authenticate(neg, chal, sc, None, av, auth, key, USER, DOMAIN, PASSWORD)
-    # No MsvAvTimestamp: LMv2 is sent ([MS-NLMP] 3.3.2), the client's own time is used, no MIC offset.
+    # No MsvAvTimestamp: LMv2 is sent ([MS-NLMP] 3.3.2), the client's own time is used, no MIC.
     response_key = ntlm.NTOWFv2(USER, PASSWORD, DOMAIN)
     cc = temp[16:24]
     expect(r['lanman'] == ntlm.hmac_md5(response_key, sc + cc) + cc, 'LMv2')
     now = 116444736000000000 + int(time.time()) * 10000000
     expect(abs(struct.unpack('<Q', temp[8:16])[0] - now) < 600 * 10000000, 'client time')
-    expect(r['domain_offset'] == 72, 'payload right after the Version field')
+    expect(r['domain_offset'] == 88, 'payload after Version and a zeroed MIC field')
+    expect(auth[72:88] == b'\0' * 16, 'the unused MIC field is zero')
 
 
 def test_ntlm_oracle_can_fail():

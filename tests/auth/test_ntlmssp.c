@@ -290,6 +290,7 @@ START_TEST(kat_authenticate_message)
 	/* The example's client: its flags, VERSION 5.1.2600, workstation COMPUTER, time 0. */
 	smbsess__ntlmssp_set_flags(n, 0xe2888235u);
 	smbsess__ntlmssp_set_version(n, 5, 1, 2600);
+	smbsess__ntlmssp_set_mic_field(n, false);
 	authtest_ok(smbsess__ntlmssp_set_workstation(n, "COMPUTER"));
 	smbsess__ntlmssp_set_test_values(n, NULL, NULL, &zero);
 	authtest_ok(smbsess__ntlmssp_negotiate(n, t, &neg, &neg_len));
@@ -318,11 +319,11 @@ START_TEST(negotiate_defaults)
 	authtest_ok(smbsess__ntlmssp_negotiate(n, t, &neg, &neg_len));
 	ck_assert_uint_eq(neg_len, 40);
 	ck_assert_mem_eq(neg, "NTLMSSP\0\x01\0\0\0", 12);
-	/* UNICODE REQUEST_TARGET SIGN NTLM ALWAYS_SIGN ESS TARGET_INFO 128 KEY_EXCH 56 */
-	ck_assert_uint_eq(smbsess__le32(neg + 12), 0xe0888215u);
-	/* Empty domain and workstation, offsets at the payload; no version. */
+	/* UNICODE REQUEST_TARGET SIGN NTLM ALWAYS_SIGN ESS TARGET_INFO VERSION 128 KEY_EXCH 56 */
+	ck_assert_uint_eq(smbsess__le32(neg + 12), 0xe2888215u);
+	/* Empty domain and workstation, offsets at the payload; VERSION 6.1.0 revision 15. */
 	ck_assert_mem_eq(neg + 16, "\0\0\0\0\x28\0\0\0\0\0\0\0\x28\0\0\0", 16);
-	ck_assert_mem_eq(neg + 32, "\0\0\0\0\0\0\0\0", 8);
+	ck_assert_mem_eq(neg + 32, "\x06\x01\0\0\0\0\0\x0f", 8);
 	/* Once only; and no AUTHENTICATE before it. */
 	authtest_lib_err(smbsess__ntlmssp_negotiate(n, t, &neg, &neg_len), SMBSESS_E_INVALID_ARGUMENT);
 	n = new_client(t, "u", "d", "p");
@@ -333,7 +334,7 @@ START_TEST(negotiate_defaults)
 	smbsess__ntlmssp_set_flags(n, SMBSESS__NTLMSSP_NEGOTIATE_LM_KEY | SMBSESS__NTLMSSP_NEGOTIATE_OEM |
 					      SMBSESS__NTLMSSP_NEGOTIATE_DATAGRAM);
 	authtest_ok(smbsess__ntlmssp_negotiate(n, t, &neg, &neg_len));
-	ck_assert_uint_eq(smbsess__le32(neg + 12), 0x00080201u);
+	ck_assert_uint_eq(smbsess__le32(neg + 12), 0x02080201u);
 	talloc_free(t);
 }
 END_TEST
@@ -357,8 +358,9 @@ START_TEST(mic_with_timestamp)
 	authtest_ok(smbsess__ntlmssp_authenticate(n, chal, chal_len, t, &auth, &auth_len));
 	ck_assert(smbsess__ntlmssp_sent_mic(n));
 	ck_assert(smbsess__ntlmssp_can_sign(n));
-	ck_assert_uint_eq(smbsess__ntlmssp_flags(n), 0xe0888215u);
-	ck_assert_uint_eq(smbsess__le32(auth + 60), 0xe0888215u);
+	ck_assert_uint_eq(smbsess__ntlmssp_flags(n), 0xe2888215u);
+	ck_assert_uint_eq(smbsess__le32(auth + 60), 0xe2888215u);
+	ck_assert_mem_eq(auth + 64, "\x06\x01\0\0\0\0\0\x0f", 8);
 
 	/* Payload starts after the MIC: 64 + Version 8 + MIC 16. */
 	f = auth_field(auth, auth_len, 28, &l);
@@ -472,7 +474,8 @@ START_TEST(anonymous)
 	auth_field(auth, auth_len, 52, &l);
 	ck_assert_uint_eq(l, 0);
 	/* Header and Version, then the one LM byte. */
-	ck_assert_uint_eq(auth_len, 73);
+	/* Header with Version and the zeroed MIC field, then Z(1). */
+	ck_assert_uint_eq(auth_len, 89);
 	ck_assert(!smbsess__ntlmssp_sent_mic(n));
 	ck_assert(!smbsess__ntlmssp_can_sign(n));
 	authtest_lib_err(smbsess__ntlmssp_session_key(n, key), SMBSESS_E_NOT_SUPPORTED);
