@@ -1,19 +1,21 @@
 /*
  * Unit tests of smbnet's own pieces, without a server: the JSON writer, the
  * terminal cleaning and widths, durations, the command line, credentials
- * strings and files, and the wording and exit status of errors. The tool is
- * one translation unit; it is included here with its main() renamed.
+ * strings and files, and the wording and exit status of errors. Linked with
+ * everything of smbnet but its main() (smbnet_core, examples_common).
  * TAP output.
  *
  * SPDX-License-Identifier: LGPL-3.0-or-later
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-int smbnet_main(int argc, char **argv);
-#define main smbnet_main
-#include "../../examples/smbnet.c"
-#undef main
+#include "../../examples/smbnet/smbnet.h"
 
 static int n_tests, n_failed;
 

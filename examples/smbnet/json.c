@@ -1,0 +1,236 @@
+/*
+ * smbnet: the JSON writer and the --json document.
+ *
+ * SPDX-License-Identifier: LGPL-3.0-or-later
+ */
+#include <inttypes.h>
+
+#include "smbnet.h"
+
+void json_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (s == NULL) {
+		fputs("null", f);
+		return;
+	}
+	putc('"', f);
+	while (*p != '\0') {
+		uint32_t cp;
+		size_t n;
+
+		if (*p < 0x80) {
+			switch (*p) {
+			case '"': fputs("\\\"", f); break;
+			case '\\': fputs("\\\\", f); break;
+			case '\b': fputs("\\b", f); break;
+			case '\f': fputs("\\f", f); break;
+			case '\n': fputs("\\n", f); break;
+			case '\r': fputs("\\r", f); break;
+			case '\t': fputs("\\t", f); break;
+			default:
+				if (*p < 0x20 || *p == 0x7F)
+					fprintf(f, "\\u%04x", (unsigned)*p);
+				else
+					putc(*p, f);
+				break;
+			}
+			p++;
+			continue;
+		}
+		n = utf8_next(p, &cp);
+		if (n == 0) {
+			fputs("\\ufffd", f);
+			p++;
+			continue;
+		}
+		fwrite(p, 1, n, f);
+		p += n;
+	}
+	putc('"', f);
+}
+
+
+void json_obj_begin(struct json_obj *o, FILE *f)
+{
+	o->f = f;
+	o->first = true;
+	putc('{', f);
+}
+
+static void json_key(struct json_obj *o, const char *key)
+{
+	if (!o->first)
+		fputs(", ", o->f);
+	o->first = false;
+	json_string(o->f, key);
+	fputs(": ", o->f);
+}
+
+void json_str(struct json_obj *o, const char *key, const char *value)
+{
+	json_key(o, key);
+	json_string(o->f, value);
+}
+
+void json_u32(struct json_obj *o, const char *key, uint32_t value)
+{
+	json_key(o, key);
+	fprintf(o->f, "%" PRIu32, value);
+}
+
+void json_true(struct json_obj *o, const char *key)
+{
+	json_key(o, key);
+	fputs("true", o->f);
+}
+
+void json_obj_end(struct json_obj *o)
+{
+	putc('}', o->f);
+}
+
+
+void json_arr_begin(struct json_arr *a, FILE *f, const char *key, bool first_member)
+{
+	fputs(first_member ? "{\n  " : ",\n  ", f);
+	json_string(f, key);
+	fputs(": [", f);
+	a->f = f;
+	a->n = 0;
+}
+
+void json_arr_next(struct json_arr *a)
+{
+	fputs(a->n++ ? ",\n    " : "\n    ", a->f);
+}
+
+void json_arr_end(struct json_arr *a)
+{
+	fputs(a->n ? "\n  ]" : "]", a->f);
+}
+
+void json_session(struct json_obj *o, const char *server, const struct smbsess_session_list *l, size_t i)
+{
+	uint32_t f = smbsess_session_list_fields(l);
+
+	json_str(o, "server", server);
+	if (f & SMBSESS_SESSION_CLIENT)
+		json_str(o, "client", smbsess_session_client(l, i));
+	if (f & SMBSESS_SESSION_USER)
+		json_str(o, "user", smbsess_session_user(l, i));
+	if (f & SMBSESS_SESSION_NUM_OPENS)
+		json_u32(o, "num_opens", smbsess_session_num_opens(l, i));
+	if (f & SMBSESS_SESSION_TIME)
+		json_u32(o, "time", smbsess_session_time(l, i));
+	if (f & SMBSESS_SESSION_IDLE_TIME)
+		json_u32(o, "idle_time", smbsess_session_idle_time(l, i));
+	if (f & SMBSESS_SESSION_USER_FLAGS)
+		json_u32(o, "user_flags", smbsess_session_user_flags(l, i));
+	if (f & SMBSESS_SESSION_CLIENT_TYPE)
+		json_str(o, "client_type", smbsess_session_client_type(l, i));
+	if (f & SMBSESS_SESSION_TRANSPORT)
+		json_str(o, "transport", smbsess_session_transport(l, i));
+}
+
+void json_file(struct json_obj *o, const char *server, const struct smbsess_file_list *l, size_t i)
+{
+	uint32_t f = smbsess_file_list_fields(l);
+
+	json_str(o, "server", server);
+	if (f & SMBSESS_FILE_ID)
+		json_u32(o, "id", smbsess_file_id(l, i));
+	if (f & SMBSESS_FILE_PATH)
+		json_str(o, "path", smbsess_file_path(l, i));
+	if (f & SMBSESS_FILE_USER)
+		json_str(o, "user", smbsess_file_user(l, i));
+	if (f & SMBSESS_FILE_NUM_LOCKS)
+		json_u32(o, "num_locks", smbsess_file_num_locks(l, i));
+	if (f & SMBSESS_FILE_PERMISSIONS)
+		json_u32(o, "permissions", smbsess_file_permissions(l, i));
+}
+
+void print_json(TALLOC_CTX *mem, const struct app *a, FILE *f)
+{
+	const struct cli *c = a->cli;
+	struct json_arr arr = { .f = f };
+	struct json_obj o;
+
+	switch (a->mode) {
+	case MODE_SESSION_LIST:
+	case MODE_SESSION_DETAIL:
+		json_arr_begin(&arr, f, "sessions", true);
+		for (size_t k = 0; k < a->n_servers; k++) {
+			const struct server *s = a->servers[k];
+
+			if (s->failed || s->sessions == NULL)
+				continue;
+			for (size_t i = 0; i < smbsess_session_list_count(s->sessions); i++) {
+				json_arr_next(&arr);
+				json_obj_begin(&o, f);
+				json_session(&o, s->spec, s->sessions, i);
+				json_obj_end(&o);
+			}
+		}
+		break;
+	case MODE_FILE_LIST:
+	case MODE_FILE_DETAIL:
+		json_arr_begin(&arr, f, "files", true);
+		for (size_t k = 0; k < a->n_servers; k++) {
+			const struct server *s = a->servers[k];
+
+			if (s->failed || s->files == NULL)
+				continue;
+			for (size_t i = 0; i < smbsess_file_list_count(s->files); i++) {
+				json_arr_next(&arr);
+				json_obj_begin(&o, f);
+				json_file(&o, s->spec, s->files, i);
+				json_obj_end(&o);
+			}
+		}
+		break;
+	case MODE_SESSION_DELETE:
+	case MODE_FILE_CLOSE:
+		json_arr_begin(&arr, f, "done", true);
+		for (size_t k = 0; k < a->n_servers; k++) {
+			const struct server *s = a->servers[k];
+
+			if (!s->done)
+				continue;
+			json_arr_next(&arr);
+			json_obj_begin(&o, f);
+			json_str(&o, "server", s->spec);
+			if (a->mode == MODE_FILE_CLOSE) {
+				json_str(&o, "operation", "file_close");
+				json_u32(&o, "id", c->id);
+			} else {
+				json_str(&o, "operation", "session_delete");
+				if (c->client != NULL)
+					json_str(&o, "client", c->client);
+				if (c->client_user != NULL)
+					json_str(&o, "user", c->client_user);
+				if (s->dropped)
+					json_true(&o, "own_connection_closed");
+			}
+			json_obj_end(&o);
+		}
+		break;
+	}
+	json_arr_end(&arr);
+	json_arr_begin(&arr, f, "errors", false);
+	for (size_t k = 0; k < a->n_servers; k++) {
+		const struct server *s = a->servers[k];
+
+		if (!s->failed)
+			continue;
+		json_arr_next(&arr);
+		json_obj_begin(&o, f);
+		json_str(&o, "server", s->spec);
+		json_str(&o, "code", smbsess_status_name(s->st));
+		json_str(&o, "message", error_text(mem, s));
+		json_obj_end(&o);
+	}
+	json_arr_end(&arr);
+	fputs("\n}\n", f);
+}
