@@ -465,6 +465,7 @@ struct smbsess__spnego_client {
 	size_t mech_types_len;
 	bool sent_mic;
 	bool mic_required;               /* the mechanism in use is not our first choice (RFC 4178 5) */
+	bool peer_mic_ok;                /* the server's mechListMIC was checked and right */
 	struct smbsess_status krb5_status; /* why Kerberos was left out; OK when it was not */
 	smbsess__job_fn runner;          /* runs a GSS-API step; a fake in unit tests */
 };
@@ -895,6 +896,19 @@ static struct smbsess_status step_more(struct smbsess__spnego_client *c, TALLOC_
 	return krb5_reply(c, r, call);
 }
 
+/*
+ * The end of a successful exchange. When the server chose a mechanism other
+ * than our first, its mechListMIC is what proves that nobody in the middle
+ * struck our first choice from the list (RFC 4178 5): without it, no logon.
+ */
+static struct smbsess_status finish_done(struct smbsess__spnego_client *c)
+{
+	if (c->mic_required && !c->peer_mic_ok)
+		return SMBSESS__ST_LIB(SMBSESS_E_AUTH);
+	c->state = SPNEGO_DONE;
+	return SMBSESS__OK;
+}
+
 /* The server's verdict, and its mechListMIC when it sends one. */
 static struct smbsess_status step_final(struct smbsess__spnego_client *c, TALLOC_CTX *tmp,
 					const uint8_t *in, size_t in_len,
@@ -903,10 +917,8 @@ static struct smbsess_status step_final(struct smbsess__spnego_client *c, TALLOC
 	struct smbsess__spnego_resp *r;
 
 	/* SMB2 may end the exchange with STATUS_SUCCESS and no token at all. */
-	if (in_len == 0) {
-		c->state = SPNEGO_DONE;
-		return SMBSESS__OK;
-	}
+	if (in_len == 0)
+		return finish_done(c);
 	SMBSESS__CHECK(smbsess__spnego_parse_resp(tmp, in, in_len, &r));
 	if (r->neg_state == SMBSESS__SPNEGO_REJECT)
 		return c->mech == SMBSESS__MECH_KRB5 ? krb5_refused(c) : SMBSESS__ST_LIB(SMBSESS_E_AUTH);
@@ -922,9 +934,9 @@ static struct smbsess_status step_final(struct smbsess__spnego_client *c, TALLOC
 			return SMBSESS__ST_LIB(SMBSESS_E_BAD_SIGNATURE);
 		SMBSESS__CHECK(smbsess__ntlmssp_check(c->ntlmssp, c->mech_types, c->mech_types_len,
 						      r->mech_list_mic));
+		c->peer_mic_ok = true;
 	}
-	c->state = SPNEGO_DONE;
-	return SMBSESS__OK;
+	return finish_done(c);
 }
 
 /*
@@ -962,6 +974,9 @@ static struct smbsess_status complete(struct smbsess__spnego_client *c, struct s
 
 	c->gss = call->gss;
 	call->gss = NULL;
+	/* GSS-API verified the server's mechListMIC it was given. */
+	if (smbsess__st_ok(st) && call->complete && call->peer_mic != NULL)
+		c->peer_mic_ok = true;
 	switch (c->cont) {
 	case CONT_INIT:
 		if (!smbsess__st_ok(st))
@@ -989,10 +1004,8 @@ static struct smbsess_status complete(struct smbsess__spnego_client *c, struct s
 			c->state = SPNEGO_WAIT_MORE;
 			return SMBSESS__OK;
 		}
-		if (call->out == NULL && c->peer_state == SMBSESS__SPNEGO_ACCEPT_COMPLETED) {
-			c->state = SPNEGO_DONE;
-			return SMBSESS__OK;
-		}
+		if (call->out == NULL && c->peer_state == SMBSESS__SPNEGO_ACCEPT_COMPLETED)
+			return finish_done(c);
 		SMBSESS__CHECK(build_token_resp(tmp, call->out, call->out_len, call->mic, call->mic_len, out,
 						out_len));
 		c->sent_mic = call->mic != NULL;
@@ -1001,8 +1014,7 @@ static struct smbsess_status complete(struct smbsess__spnego_client *c, struct s
 	case CONT_FINAL:
 	default:
 		SMBSESS__CHECK(st);
-		c->state = SPNEGO_DONE;
-		return SMBSESS__OK;
+		return finish_done(c);
 	}
 }
 

@@ -15,6 +15,8 @@
 #define DEFAULT_MAX_MESSAGE (8u * 1024 * 1024 + 64 * 1024)
 #define NBSS_MAX 0xFFFFFFu
 #define CREDITS_WANTED 256
+/* As Samba's client: more would be a server's bug, and a uint32 could wrap. */
+#define CREDITS_MAX 65535u
 #define CREDITS_ASK_STEP 32
 #define UNSOLICITED_MID UINT64_MAX
 
@@ -97,6 +99,31 @@ static void pending_add(struct smbsess__smb2_conn *conn, struct pending *p)
 	if (conn->pending)
 		conn->pending->prev = p;
 	conn->pending = p;
+}
+
+static void add_credits(struct smbsess__smb2_conn *conn, uint16_t granted)
+{
+	uint32_t sum = conn->credits + granted;
+
+	conn->credits = sum > CREDITS_MAX ? CREDITS_MAX : sum;
+}
+
+/*
+ * The Nonce field of the next transform header of @p s: a per-session
+ * counter in bytes 0-7 (never reused under one key, as SP 800-38D asks of
+ * GCM) and the session's random salt in the rest of the cipher's nonce.
+ */
+static struct smbsess_status next_nonce(struct smbsess__smb2_conn *conn, struct smbsess__smb2_session *s,
+					uint8_t field[SMBSESS__SMB2_TF_NONCE_FIELD_LEN])
+{
+	size_t nonce_len = smbsess__smb2_cipher_nonce_len(conn->cipher);
+
+	if (s->nonce_counter == UINT64_MAX || nonce_len < 8 || nonce_len > 8 + sizeof(s->nonce_salt))
+		return SMBSESS__ST_LIB(SMBSESS_E_LIMIT);
+	memset(field, 0, SMBSESS__SMB2_TF_NONCE_FIELD_LEN);
+	smbsess__put_le64(field, ++s->nonce_counter);
+	memcpy(field + 8, s->nonce_salt, nonce_len - 8);
+	return SMBSESS__OK;
 }
 
 /* ---- status helpers ---- */
@@ -381,11 +408,13 @@ static struct smbsess_status chain_transmit(struct chain *c)
 		return SMBSESS__ST_NOMEM;
 	if (encrypt) {
 		struct smbsess__smb2_session *s = find_session(conn, c->ids[0].session_id);
+		uint8_t nonce[SMBSESS__SMB2_TF_NONCE_FIELD_LEN];
 		uint8_t *tf;
 		size_t tf_len;
 
+		SMBSESS__CHECK(next_nonce(conn, s, nonce));
 		SMBSESS__CHECK(smbsess__smb2_encrypt_talloc(f, conn->cipher, s->keys.encryption,
-							     s->keys.cipher_key_len, s->id, NULL, buf, total,
+							     s->keys.cipher_key_len, s->id, nonce, buf, total,
 							     &tf, &tf_len));
 		f->buf = talloc_array(f, uint8_t, tf_len + 4);
 		if (f->buf == NULL)
@@ -476,10 +505,12 @@ static void send_cancel(struct smbsess__smb2_conn *conn, struct pending *p)
 	if (f == NULL)
 		return;
 	if (s && s->have_keys && p->encrypt) {
+		uint8_t nonce[SMBSESS__SMB2_TF_NONCE_FIELD_LEN];
 		uint8_t *tf;
 		size_t tf_len;
-		if (!smbsess__st_ok(smbsess__smb2_encrypt_talloc(f, conn->cipher, s->keys.encryption,
-								  s->keys.cipher_key_len, s->id, NULL, msg,
+		if (!smbsess__st_ok(next_nonce(conn, s, nonce)) ||
+		    !smbsess__st_ok(smbsess__smb2_encrypt_talloc(f, conn->cipher, s->keys.encryption,
+								  s->keys.cipher_key_len, s->id, nonce, msg,
 								  sizeof msg, &tf, &tf_len))) {
 			talloc_free(f);
 			return;
@@ -535,11 +566,32 @@ static void chain_cleanup(struct tevent_req *req, enum tevent_req_state state)
 		if (smbsess__st_ok(conn->error))
 			send_cancel(conn, p);
 	}
-	if (state == TEVENT_REQ_RECEIVED)
-		c->conn = NULL;
+	/*
+	 * A finished chain has nothing left on the connection, and the
+	 * connection may go before the request is received or freed.
+	 */
+	(void)state;
+	c->conn = NULL;
 }
 
 /* ---- reading ---- */
+
+/*
+ * Whether an answer may stand for @p p at all: one that must be encrypted
+ * is, and an encrypted one came under the keys of the request's own
+ * session, with that session in its header too. Checked before anything of
+ * the answer (credits, an interim's AsyncId) is taken.
+ */
+static struct smbsess_status check_envelope(const struct pending *p, const uint8_t *msg, bool encrypted,
+					    uint64_t tf_session_id)
+{
+	if (p->encrypt && !encrypted)
+		return SMBSESS__ST_LIB(SMBSESS_E_BAD_SIGNATURE);
+	if (encrypted && (p->session_id == 0 || tf_session_id != p->session_id ||
+			  smbsess__le64(msg + HDR_SESSION_ID) != tf_session_id))
+		return SMBSESS__ST_LIB(SMBSESS_E_BAD_SIGNATURE);
+	return SMBSESS__OK;
+}
 
 static struct smbsess_status verify_response(struct smbsess__smb2_conn *conn, struct pending *p,
 					     const uint8_t *msg, size_t len, bool encrypted, uint32_t status,
@@ -549,8 +601,6 @@ static struct smbsess_status verify_response(struct smbsess__smb2_conn *conn, st
 	struct smbsess__smb2_session *s;
 
 	*was_signed = false;
-	if (p->encrypt && !encrypted)
-		return SMBSESS__ST_LIB(SMBSESS_E_BAD_SIGNATURE);
 	if (encrypted || !p->signing)
 		return SMBSESS__OK;
 	if (!(flags & FLAG_SIGNED)) {
@@ -568,7 +618,7 @@ static struct smbsess_status verify_response(struct smbsess__smb2_conn *conn, st
 }
 
 static struct smbsess_status process_message(struct smbsess__smb2_conn *conn, const uint8_t *msg, size_t len,
-					     bool encrypted)
+					     bool encrypted, uint64_t tf_session_id)
 {
 	uint64_t mid;
 	uint32_t flags, status;
@@ -596,17 +646,24 @@ static struct smbsess_status process_message(struct smbsess__smb2_conn *conn, co
 			break;
 	if (p == NULL || p->cmd != cmd)
 		return proto_err();
-
-	conn->credits += smbsess__le16(msg + HDR_CREDIT);
+	SMBSESS__CHECK(check_envelope(p, msg, encrypted, tf_session_id));
 
 	if ((flags & FLAG_ASYNC) && status == SMBSESS__NT_PENDING) {
-		/* An interim answer: the real one follows under the same message id. */
+		/*
+		 * An interim answer: the real one follows under the same
+		 * message id. Interim answers are not signed ([MS-SMB2]
+		 * 3.3.4.2), so one per request, as Samba's client takes.
+		 */
+		if (p->async)
+			return proto_err();
 		p->async = true;
 		p->async_id = smbsess__le64(msg + HDR_ASYNC_ID);
+		add_credits(conn, smbsess__le16(msg + HDR_CREDIT));
 		return SMBSESS__OK;
 	}
 
 	SMBSESS__CHECK(verify_response(conn, p, msg, len, encrypted, status, &was_signed));
+	add_credits(conn, smbsess__le16(msg + HDR_CREDIT));
 
 	c = p->chain;
 	{
@@ -637,11 +694,11 @@ static struct smbsess_status process_frame(struct smbsess__smb2_conn *conn, uint
 {
 	uint8_t *plain = NULL;
 	bool encrypted = false;
+	uint64_t sid = 0;
 	size_t off = 0;
 	struct smbsess_status st = SMBSESS__OK;
 
 	if (len >= 4 && buf[0] == 0xFD && buf[1] == 'S' && buf[2] == 'M' && buf[3] == 'B') {
-		uint64_t sid;
 		struct smbsess__smb2_session *s;
 		size_t plain_len;
 
@@ -663,7 +720,7 @@ static struct smbsess_status process_frame(struct smbsess__smb2_conn *conn, uint
 		st = smbsess__smb2_chain_next(buf, len, off, &msg_len, &last);
 		if (!smbsess__st_ok(st))
 			break;
-		st = process_message(conn, buf + off, msg_len, encrypted);
+		st = process_message(conn, buf + off, msg_len, encrypted, sid);
 		if (!smbsess__st_ok(st) || last)
 			break;
 		off += msg_len;
@@ -771,6 +828,13 @@ static int conn_destructor(struct smbsess__smb2_conn *conn)
 		}
 	}
 	smbsess__smb2_conn_fail(conn, gone);
+	/* Sessions may outlive the connection (a setup request owns its session until received). */
+	while (conn->sessions) {
+		struct smbsess__smb2_session *s = conn->sessions;
+		conn->sessions = s->next;
+		s->prev = s->next = NULL;
+		s->conn = NULL;
+	}
 	return 0;
 }
 

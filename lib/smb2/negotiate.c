@@ -186,7 +186,12 @@ static struct smbsess_status parse_response(struct smbsess__smb2_conn *conn, con
 	conn->max_transact = smbsess__le32(b + 28);
 	conn->max_read = smbsess__le32(b + 32);
 	conn->max_write = smbsess__le32(b + 36);
-	if (conn->max_transact < 4096 || conn->max_read < 4096 || conn->max_write < 4096)
+	/*
+	 * [MS-SMB2] 3.2.5.2: a client SHOULD disconnect below 64 KiB, and the
+	 * named-pipe code relies on reads, writes and IOCTLs of that size.
+	 */
+	if (conn->max_transact < SMBSESS__SMB2_MIN_IO || conn->max_read < SMBSESS__SMB2_MIN_IO ||
+	    conn->max_write < SMBSESS__SMB2_MIN_IO)
 		return SMBSESS__ST_LIB(SMBSESS_E_PROTOCOL);
 	sec_off = smbsess__le16(b + 56);
 	sec_len = smbsess__le16(b + 58);

@@ -17,7 +17,11 @@
 
 struct session_state {
 	struct tevent_context *ev;
-	struct smbsess__smb2_conn *conn;
+	/*
+	 * Owned by this state until received, so that a cancelled setup leaves
+	 * nothing on the connection; its conn turns NULL if the connection goes
+	 * first (it is the only way here to the connection).
+	 */
 	struct smbsess__smb2_session *session;
 	struct smbsess__spnego_client *spnego;
 	bool anonymous;
@@ -31,7 +35,7 @@ static int session_destructor(struct smbsess__smb2_session *s)
 
 	if (s->prev)
 		s->prev->next = s->next;
-	else if (conn->sessions == s)
+	else if (conn != NULL && conn->sessions == s)
 		conn->sessions = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
@@ -46,10 +50,16 @@ static void session_step_done(struct tevent_req *subreq);
 static void send_round(struct tevent_req *req, const uint8_t *token, size_t token_len)
 {
 	struct session_state *s = tevent_req_data(req, struct session_state);
+	struct smbsess__smb2_conn *conn = s->session->conn;
 	struct tevent_req *subreq;
 	uint8_t *b;
 	struct smbsess__smb2_call call = { .cmd = SMBSESS__SMB2_SESSION_SETUP, .no_sign = true };
 
+	/* A GSS-API step may end after the connection is gone. */
+	if (conn == NULL) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED));
+		return;
+	}
 	if (token_len > 65535 - SMBSESS__SMB2_HDR_LEN - SS_FIXED) {
 		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_LIMIT));
 		return;
@@ -63,7 +73,7 @@ static void send_round(struct tevent_req *req, const uint8_t *token, size_t toke
 		return;
 	smbsess__put_le16(b, 25);
 	b[3] = (uint8_t)(SIGNING_ENABLED |
-			 (s->conn->opts.signing == SMBSESS__SMB2_POLICY_REQUIRED ? SIGNING_REQUIRED : 0));
+			 (conn->opts.signing == SMBSESS__SMB2_POLICY_REQUIRED ? SIGNING_REQUIRED : 0));
 	smbsess__put_le16(b + 12, SMBSESS__SMB2_HDR_LEN + SS_FIXED);
 	smbsess__put_le16(b + 14, (uint16_t)token_len);
 	if (token_len)
@@ -73,7 +83,7 @@ static void send_round(struct tevent_req *req, const uint8_t *token, size_t toke
 	call.body = b;
 	call.body_len = SS_FIXED + (token_len ? token_len : 1);
 	call.expected_out = 65536;
-	subreq = smbsess__smb2_call_send(s, s->ev, s->conn, &call, 0);
+	subreq = smbsess__smb2_call_send(s, s->ev, conn, &call, 0);
 	talloc_free(b);
 	if (tevent_req_nomem(subreq, req))
 		return;
@@ -91,13 +101,12 @@ struct tevent_req *smbsess__smb2_session_setup_send(TALLOC_CTX *mem_ctx, struct 
 	if (req == NULL)
 		return NULL;
 	s->ev = ev;
-	s->conn = conn;
 	s->anonymous = smbsess__creds_is_anonymous(creds);
 	if (!conn->negotiated) {
 		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_INVALID_ARGUMENT));
 		return tevent_req_post(req, ev);
 	}
-	s->session = talloc_zero(conn, struct smbsess__smb2_session);
+	s->session = talloc_zero(s, struct smbsess__smb2_session);
 	if (tevent_req_nomem(s->session, req))
 		return tevent_req_post(req, ev);
 	s->session->conn = conn;
@@ -139,7 +148,7 @@ static void session_first_token(struct tevent_req *subreq)
 
 static struct smbsess_status preauth(struct session_state *s, const uint8_t *msg, size_t len)
 {
-	if (s->conn->dialect != SMBSESS__SMB2_DIALECT_311)
+	if (s->session->conn->dialect != SMBSESS__SMB2_DIALECT_311)
 		return SMBSESS__OK;
 	return smbsess__smb2_preauth_update(s->session->preauth, msg, len);
 }
@@ -147,8 +156,8 @@ static struct smbsess_status preauth(struct session_state *s, const uint8_t *msg
 /* Keys, signing and encryption once the server said STATUS_SUCCESS. */
 static struct smbsess_status finish(struct session_state *s, const struct smbsess__smb2_resp *r, uint16_t flags)
 {
-	struct smbsess__smb2_conn *conn = s->conn;
 	struct smbsess__smb2_session *ss = s->session;
+	struct smbsess__smb2_conn *conn = ss->conn;
 	bool guest = flags & SESSION_FLAG_IS_GUEST, null = flags & SESSION_FLAG_IS_NULL;
 
 	ss->flags = flags;
@@ -173,6 +182,8 @@ static struct smbsess_status finish(struct session_state *s, const struct smbses
 		st = smbsess__smb2_derive_keys(conn->dialect, conn->cipher, key, key_len, ss->preauth, &ss->keys);
 		explicit_bzero(key, sizeof key);
 		SMBSESS__CHECK(st);
+		SMBSESS__CHECK(smbsess__random_bytes(ss->nonce_salt, sizeof ss->nonce_salt));
+		ss->nonce_counter = 0;
 		ss->have_keys = true;
 		ss->signing = true;
 		/* The final answer proves the server knows the key too. */
@@ -249,6 +260,10 @@ static void session_step_done(struct tevent_req *subreq)
 	TALLOC_FREE(subreq);
 	if (smbsess__req_nok(req, st))
 		return;
+	if (s->session->conn == NULL) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED));
+		return;
+	}
 	if (r->status == SMBSESS__NT_MORE_PROCESSING) {
 		if (token_len == 0) {
 			smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_AUTH));
@@ -273,8 +288,11 @@ struct smbsess_status smbsess__smb2_session_setup_recv(struct tevent_req *req,
 	struct session_state *s = tevent_req_data(req, struct session_state);
 	struct smbsess_status st = smbsess__req_status(req);
 
+	if (smbsess__st_ok(st) && s->session->conn == NULL)
+		st = SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED);
 	if (smbsess__st_ok(st)) {
-		*session = s->session;
+		/* From here the connection owns it. */
+		*session = talloc_steal(s->session->conn, s->session);
 		s->session = NULL;
 	} else {
 		TALLOC_FREE(s->session);

@@ -236,6 +236,12 @@ struct tevent_req *smbsess__smb2_ioctl_send(TALLOC_CTX *mem_ctx, struct tevent_c
 struct smbsess_status smbsess__smb2_ioctl_recv(struct tevent_req *req, TALLOC_CTX *mem_ctx,
 					       uint8_t **out, size_t *out_len, bool *more);
 
+/*
+ * The least MaxTransactSize, MaxReadSize and MaxWriteSize a server may
+ * answer: every READ, WRITE and IOCTL of up to this size goes through.
+ */
+#define SMBSESS__SMB2_MIN_IO 65536u
+
 #define SMBSESS__FSCTL_PIPE_TRANSCEIVE 0x0011C017u
 #define SMBSESS__FSCTL_VALIDATE_NEGOTIATE_INFO 0x00140204u
 

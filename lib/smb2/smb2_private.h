@@ -95,7 +95,7 @@ struct smbsess__smb2_conn {
 };
 
 struct smbsess__smb2_session {
-	struct smbsess__smb2_conn *conn;
+	struct smbsess__smb2_conn *conn; /* NULL once the connection is gone */
 	struct smbsess__smb2_session *prev, *next;
 	uint64_t id;
 	uint16_t flags;                  /* SESSION_FLAG_* */
@@ -103,6 +103,8 @@ struct smbsess__smb2_session {
 	bool encrypt;                    /* encrypt everything of this session */
 	struct smbsess__smb2_keys keys;
 	bool have_keys;
+	uint64_t nonce_counter;          /* the last transform nonce counter used */
+	uint8_t nonce_salt[8];           /* the random rest of every nonce of this session */
 	uint8_t preauth[SMBSESS__SMB2_PREAUTH_HASH_LEN];
 	uint8_t auth_mech;               /* enum smbsess__spnego_mech that authenticated it */
 };

@@ -23,6 +23,9 @@ static struct smbsess_status parse_tree(const struct smbsess__smb2_resp *r, void
 	(void)mem;
 	SMBSESS__CHECK(smbsess__smb2_nt(r->status));
 	SMBSESS__CHECK(smbsess__smb2_check_body(r, 16, 16));
+	/* An async header has an AsyncId where the TreeId would be: no tree id to take. */
+	if (smbsess__le32(r->msg + HDR_FLAGS) & FLAG_ASYNC)
+		return SMBSESS__ST_LIB(SMBSESS_E_PROTOCOL);
 	t->id = smbsess__le32(r->msg + HDR_TREE_ID);
 	t->share_type = r->body[2];
 	t->share_flags = smbsess__le32(r->body + 4);

@@ -283,6 +283,59 @@ def test_ntlm_authenticate_no_timestamp():
     expect(auth[72:88] == b'\0' * 16, 'the unused MIC field is zero')
 
 
+def test_ntlm_flag_combinations():
+    """[MS-NLMP] 3.1.5.1.2 for every mix of SIGN, SEAL, KEY_EXCH and ESS a server may answer:
+    the AUTHENTICATE keeps only what both sides asked for, and impacket's server derives
+    from it the same ExportedSessionKey as the library (KEY_EXCH without SIGN, as impacket's
+    own CHALLENGE has it, included)."""
+    from impacket import smbserver
+    base = (ntlm.NTLMSSP_NEGOTIATE_UNICODE | ntlm.NTLMSSP_REQUEST_TARGET | ntlm.NTLMSSP_NEGOTIATE_NTLM |
+            ntlm.NTLMSSP_NEGOTIATE_TARGET_INFO | ntlm.NTLMSSP_NEGOTIATE_128 | ntlm.NTLMSSP_NEGOTIATE_56 |
+            ntlm.NTLMSSP_NEGOTIATE_VERSION)
+    optional = (ntlm.NTLMSSP_NEGOTIATE_SIGN, ntlm.NTLMSSP_NEGOTIATE_SEAL, ntlm.NTLMSSP_NEGOTIATE_KEY_EXCH,
+                ntlm.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY)
+    nthash = ntlm.compute_nthash(PASSWORD)
+    for mask in range(16):
+        flags = base
+        for i, f in enumerate(optional):
+            if mask & (1 << i):
+                flags |= f
+        chal, sc, ts, av = make_challenge(True, flags)
+        t = Tool('ntlm', USER, DOMAIN, PASSWORD, 'WKS01')
+        neg = t.value('negotiate')
+        t.send(chal)
+        if not flags & ntlm.NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY:
+            # NTLMv2 signing needs extended session security: refused, not downgraded.
+            try:
+                t.value('authenticate')
+            except ToolError as e:
+                expect('SMBSESS_E_NOT_SUPPORTED' in str(e), 'flags %08x: %s' % (flags, e))
+                t.close()
+                continue
+            raise AssertionError('flags %08x: logon without extended session security' % flags)
+        auth = t.value('authenticate')
+        key = t.value('key')
+        expect(t.close() == 0, 'tool failed')
+        r, exported, _, _ = verify_authenticate(neg, chal, sc, ts, av, auth, key, USER, DOMAIN, PASSWORD)
+        asked = struct.unpack_from('<I', neg, 12)[0]
+        negotiable = 0
+        for f in optional + (ntlm.NTLMSSP_NEGOTIATE_ALWAYS_SIGN,):
+            negotiable |= f
+        want = asked & ~(negotiable & ~flags)
+        expect(r['flags'] == want, 'flags %08x: AUTHENTICATE flags %08x, want %08x' % (flags, r['flags'], want))
+        keyx = bool(flags & ntlm.NTLMSSP_NEGOTIATE_KEY_EXCH)
+        expect((r['session_key_len'] == 16) == keyx, 'flags %08x: EncryptedRandomSessionKey length %d'
+               % (flags, r['session_key_len']))
+        challenge_msg = ntlm.NTLMAuthChallenge()
+        challenge_msg.fromString(chal)
+        negotiate_msg = ntlm.NTLMAuthNegotiate()
+        negotiate_msg.fromString(neg)
+        status, server_key = smbserver.computeNTLMv2(USER.lower(), b'', nthash, sc, r, challenge_msg,
+                                                     negotiate_msg)
+        expect(status == 0, 'flags %08x: impacket refused the logon (%08x)' % (flags, status))
+        expect(server_key == exported, 'flags %08x: impacket derives another session key' % flags)
+
+
 def test_ntlm_oracle_can_fail():
     neg, chal, sc, ts, av, auth, key = run_ntlm(True)
     try:
@@ -441,6 +494,8 @@ def main():
         ('NTLMSSP NEGOTIATE parsed by impacket', test_ntlm_negotiate),
         ('NTLMSSP AUTHENTICATE with MIC verified by impacket', test_ntlm_authenticate_mic),
         ('NTLMSSP AUTHENTICATE without MsvAvTimestamp (LMv2, no MIC)', test_ntlm_authenticate_no_timestamp),
+        ('NTLMSSP flags: every SIGN/SEAL/KEY_EXCH/ESS answer, keys as impacket\'s server derives them',
+         test_ntlm_flag_combinations),
         ('the NTLMSSP oracle rejects a wrong password', test_ntlm_oracle_can_fail),
         ('exported session keys are random', test_ntlm_fresh_randomness),
         ('anonymous AUTHENTICATE', test_ntlm_anonymous),

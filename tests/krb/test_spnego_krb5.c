@@ -436,15 +436,36 @@ START_TEST(kerberos_refused)
 }
 END_TEST
 
-START_TEST(server_prefers_ntlm)
+/* The server's mechListMIC over @p mech_types, NTLMSSP sequence 0, for exported key @p key. */
+static void ntlm_server_mic(const uint8_t key[16], uint32_t flags, const uint8_t *mech_types, size_t len,
+			    uint8_t mic[16])
 {
-	TALLOC_CTX *t = talloc_new(NULL);
+	uint8_t sign[16], seal[16];
+	struct arcfour_ctx rc4;
+
+	smbsess__ntlm_sign_key(key, false, sign);
+	smbsess__ntlm_seal_key(key, flags, false, seal);
+	arcfour_set_key(&rc4, 16, seal);
+	smbsess__ntlm_mac(sign, &rc4, 0, mech_types, len, mic);
+}
+
+/*
+ * Kerberos offered first, NTLM chosen: up to the AUTHENTICATE with our
+ * mechListMIC. The exported session key is @p key; *mech_types is what MICs cover.
+ */
+static struct smbsess__spnego_client *ntlm_second_choice(TALLOC_CTX *t, const uint8_t key[16],
+							 uint8_t **mech_types, size_t *mech_types_len)
+{
 	struct smbsess__spnego_client *c = client(t, "u", SMBSESS__MECHS_KRB5_THEN_NTLM);
+	struct smbsess__spnego_init *init;
 	struct smbsess__spnego_resp *r;
 	uint8_t *in, *out, *chal;
 	size_t in_len, out_len, chal_len;
 
-	step_init(t, c, NULL, 0);
+	smbsess__ntlmssp_set_test_values(smbsess__spnego_client_ntlmssp(c), NULL, key, NULL);
+	init = step_init(t, c, NULL, 0);
+	*mech_types = init->mech_types;
+	*mech_types_len = init->mech_types_len;
 	/* It picks NTLM and waits for its first token. */
 	in = resp(t, SMBSESS__SPNEGO_ACCEPT_INCOMPLETE, SMBSESS__MECH_NTLMSSP, NULL, 0, NULL, 0, &in_len);
 	authtest_ok(smbsess__spnego_client_step(c, t, in, in_len, &out, &out_len));
@@ -460,9 +481,37 @@ START_TEST(server_prefers_ntlm)
 	ck_assert_mem_eq(r->response_token, "NTLMSSP\0\x03", 9);
 	ck_assert_ptr_nonnull(r->mech_list_mic);
 	ck_assert_uint_eq(r->mech_list_mic_len, 16);
-	/* Done on the verdict. */
-	authtest_ok(smbsess__spnego_client_step(c, t, NULL, 0, &out, &out_len));
+	return c;
+}
+
+START_TEST(server_prefers_ntlm)
+{
+	static const uint8_t key[16] = "0123456789abcdef";
+	TALLOC_CTX *t = talloc_new(NULL);
+	struct smbsess__spnego_client *c;
+	uint8_t *in, *out, *mech_types, mic[16];
+	size_t in_len, out_len, mech_types_len;
+
+	/* Done on a verdict with the server's mechListMIC. */
+	c = ntlm_second_choice(t, key, &mech_types, &mech_types_len);
+	ntlm_server_mic(key, smbsess__ntlmssp_flags(smbsess__spnego_client_ntlmssp(c)), mech_types,
+			mech_types_len, mic);
+	in = resp(t, SMBSESS__SPNEGO_ACCEPT_COMPLETED, SMBSESS__MECH_OTHER, NULL, 0, mic, 16, &in_len);
+	authtest_ok(smbsess__spnego_client_step(c, t, in, in_len, &out, &out_len));
 	ck_assert(smbsess__spnego_client_done(c));
+
+	/*
+	 * RFC 4178 5: the server chose our second mechanism, so its mechListMIC
+	 * is required: a verdict without one (or no token at all) is no logon,
+	 * since someone in the middle may have struck Kerberos from our list.
+	 */
+	c = ntlm_second_choice(t, key, &mech_types, &mech_types_len);
+	authtest_lib_err(smbsess__spnego_client_step(c, t, NULL, 0, &out, &out_len), SMBSESS_E_AUTH);
+	ck_assert(!smbsess__spnego_client_done(c));
+	c = ntlm_second_choice(t, key, &mech_types, &mech_types_len);
+	in = resp(t, SMBSESS__SPNEGO_ACCEPT_COMPLETED, SMBSESS__MECH_OTHER, NULL, 0, NULL, 0, &in_len);
+	authtest_lib_err(smbsess__spnego_client_step(c, t, in, in_len, &out, &out_len), SMBSESS_E_AUTH);
+	ck_assert(!smbsess__spnego_client_done(c));
 	talloc_free(t);
 }
 END_TEST
@@ -493,6 +542,27 @@ START_TEST(server_prefers_kerberos)
 	authtest_ok(smbsess__spnego_client_step(c, t, NULL, 0, &out, &out_len));
 	ck_assert(smbsess__spnego_client_done(c));
 	ck_assert_int_eq(smbsess__spnego_client_mech(c), SMBSESS__MECH_KRB5);
+	talloc_free(t);
+}
+END_TEST
+
+/* Kerberos as our second choice with no mechListMIC from the server at all: no logon. */
+START_TEST(server_prefers_kerberos_without_mic)
+{
+	TALLOC_CTX *t = talloc_new(NULL);
+	struct smbsess__spnego_client *c = client(t, "u", SMBSESS__MECHS_NTLM_THEN_KRB5);
+	uint8_t *in, *out;
+	size_t in_len, out_len;
+
+	step_init(t, c, NULL, 0);
+	in = resp(t, SMBSESS__SPNEGO_ACCEPT_INCOMPLETE, SMBSESS__MECH_MS_KRB5, NULL, 0, NULL, 0, &in_len);
+	authtest_ok(smbsess__spnego_client_step(c, t, in, in_len, &out, &out_len));
+	/* The AP-REP completes the exchange, without the server's MIC. */
+	in = resp(t, SMBSESS__SPNEGO_ACCEPT_COMPLETED, SMBSESS__MECH_OTHER, ap_rep, sizeof ap_rep, NULL, 0,
+		  &in_len);
+	authtest_lib_err(smbsess__spnego_client_step(c, t, in, in_len, &out, &out_len), SMBSESS_E_AUTH);
+	ck_assert(!smbsess__spnego_client_done(c));
+	ck_assert(!fake.saw_peer_mic);
 	talloc_free(t);
 }
 END_TEST
@@ -652,6 +722,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, kerberos_refused);
 	tcase_add_test(tc, server_prefers_ntlm);
 	tcase_add_test(tc, server_prefers_kerberos);
+	tcase_add_test(tc, server_prefers_kerberos_without_mic);
 	tcase_add_test(tc, async_step_on_a_thread);
 	tcase_add_test(tc, abandoned_step);
 	suite_add_tcase(s, tc);
