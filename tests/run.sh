@@ -8,6 +8,11 @@
 #
 # Environment: FUZZ_SECONDS (per harness, default 10), SKIP_INSTALL=1 to not
 # touch packages, BUILD_ROOT (default ./build-tests).
+#
+# Nothing here depends on what an earlier run, another package or the caller's
+# environment left on the machine: every package is installed below, the
+# machine-wide settings the tests rely on are checked or made in "host setup",
+# and the locale, umask and Kerberos environment are the suite's own.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +23,19 @@ summaries=()
 status=0
 
 step() { printf '\n=== %s\n' "$*"; }
+# A step that stops the run still ends with the summary line.
+abort() { echo "$*"; echo "0 passed, 1 failed"; exit 1; }
+
+# The suite's own environment: UTF-8 output whatever the caller's locale
+# (C.UTF-8 is built into Debian's libc), files readable by the servers' users,
+# and no Kerberos configuration or ticket of the caller's (tests that use
+# Kerberos write their own krb5.conf and caches and point at them).
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+umask 022
+unset KRB5CCNAME KRB5_CLIENT_KTNAME KRB5_KTNAME KRB5_TRACE
+mkdir -p "$build_root"
+: >"$build_root/krb5-empty.conf"
+export KRB5_CONFIG=$build_root/krb5-empty.conf
 
 # Everything the suite uses, one package per need.
 packages=(
@@ -26,8 +44,10 @@ packages=(
 	abigail-tools binutils                                         # ABI checks
 	python3 python3-samba samba-testsuite                          # Samba's NDR as an oracle (ndrdump)
 	samba smbclient python3-impacket                               # real servers and independent clients
-	samba-ad-dc samba-ad-provision krb5-user                       # an AD DC and Kerberos clients
+	samba-ad-dc samba-ad-provision krb5-user winbind               # an AD DC and Kerberos clients
+	libnss-wrapper                                                 # the DC's own name service (tests/harness/addc.py)
 	tshark                                                         # Wireshark dissectors as an oracle
+	iproute2 passwd openssl xxd groff-base man-db                  # ip addr, useradd, asn1parse, seeds, man page checks
 )
 
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
@@ -39,12 +59,54 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "installing: ${missing[*]}"
 		export DEBIAN_FRONTEND=noninteractive
-		apt-get update -q || { echo "apt-get update failed"; exit 1; }
-		apt-get install -y -q --no-install-recommends "${missing[@]}" || { echo "apt-get install failed"; exit 1; }
+		apt-get update -q || abort "apt-get update failed"
+		apt-get install -y -q --no-install-recommends "${missing[@]}" || abort "apt-get install failed"
 	else
 		echo "all ${#packages[@]} packages present"
 	fi
+
+	# The AD DC's processes resolve users through nss_wrapper and the DC's own
+	# winbindd (tests/harness/addc.py), never through the machine's NSS. That
+	# needs libnss_winbind.so.2 from libnss-winbind, but installing that
+	# package adds `winbind` to /etc/nsswitch.conf (its postinst), which the
+	# suite must not change: the library of the installed winbind's version is
+	# unpacked where the harness looks for it instead.
+	step "libnss_winbind for the DC's nss_wrapper"
+	nss_dir=/var/cache/libsmbsess-tests/libnss-winbind
+	wb_version=$(dpkg-query -W -f='${Version}' winbind)
+	if [ -f "$nss_dir/libnss_winbind.so.2" ] && [ "$(cat "$nss_dir/version" 2>/dev/null)" = "$wb_version" ]; then
+		echo "libnss_winbind.so.2 $wb_version in $nss_dir"
+	else
+		deb_dir=$(mktemp -d)
+		chmod 755 "$deb_dir"
+		fetch() { (cd "$deb_dir" && apt-get download -q "libnss-winbind=$wb_version" 2>&1); }
+		fetch || { apt-get update -q && fetch; } || abort "apt-get download libnss-winbind=$wb_version failed"
+		dpkg-deb -x "$deb_dir"/libnss-winbind_*.deb "$deb_dir/x" || abort "dpkg-deb -x libnss-winbind failed"
+		lib=$(find "$deb_dir/x" -name libnss_winbind.so.2 | head -n 1)
+		[ -n "$lib" ] || abort "no libnss_winbind.so.2 in libnss-winbind $wb_version"
+		mkdir -p "$nss_dir"
+		cp "$lib" "$nss_dir/libnss_winbind.so.2.new" && mv "$nss_dir/libnss_winbind.so.2.new" "$nss_dir/libnss_winbind.so.2"
+		echo "$wb_version" >"$nss_dir/version"
+		rm -rf "$deb_dir"
+		echo "unpacked libnss_winbind.so.2 $wb_version into $nss_dir"
+	fi
 fi
+
+# Machine-wide things the tests rely on, checked or made here.
+step "host setup"
+ip link set lo up || abort "cannot bring up lo"
+# IPv6 on loopback (transport tests connect to ::1): on when the kernel has it
+if [ -e /proc/sys/net/ipv6/conf/lo/disable_ipv6 ] && ! ip -6 addr show dev lo | grep -q 'inet6 ::1/'; then
+	echo 0 >/proc/sys/net/ipv6/conf/lo/disable_ipv6 2>/dev/null
+	ip -6 addr add ::1/128 dev lo 2>/dev/null
+	ip -6 addr show dev lo | grep -q 'inet6 ::1/' || echo "warning: no ::1 on lo; the IPv6 test will fail"
+fi
+# "localhost" names 127.0.0.1 (tests connect to servers by that name)
+if ! getent ahostsv4 localhost | grep -q '^127\.'; then
+	echo "adding '127.0.0.1 localhost' to /etc/hosts"
+	echo '127.0.0.1 localhost' >>/etc/hosts
+fi
+echo "lo up, $(ip -o addr show dev lo | awk '{print $4}' | tr '\n' ' ')localhost=$(getent ahostsv4 localhost | awk 'NR==1{print $1}')"
 
 # A build directory configured once, reconfigured when it exists.
 setup() {

@@ -15,6 +15,14 @@ What it does (see TESTENV.md):
   - runs `samba -i -M single -s smb.conf` in a private mount namespace with
     its own /run/samba (bind mount), so that neither its winbindd nor the
     host's get mixed up with other Samba instances on the machine;
+  - gives the DC a name service of its own, independent of the host's
+    /etc/nsswitch.conf: its processes run under nss_wrapper (libnss-wrapper)
+    with passwd/group files copied from the host and the DC's own winbindd
+    asked first through libnss_winbind.so.2 (NSS_WRAPPER_MODULE_SO_PATH,
+    prefix `winbind`), as Samba's selftest does. Samba's smbd names the
+    owner of an open file with getpwuid(); without this, a host whose NSS
+    does not ask winbind gets numeric ids. start() checks that the DC's
+    name service maps the domain Administrator before it returns;
   - waits (bounded) until the KDC (88) and SMB (445) listen on the address;
   - writes a krb5.conf (used through KRB5_CONFIG) that names only this KDC
     and turns off every DNS lookup;
@@ -52,6 +60,45 @@ UNSHARE = sambatest.UNSHARE
 RUN_SAMBA = sambatest.RUN_SAMBA
 
 LOCK_DIR = '/run/lock' if os.path.isdir('/run/lock') else tempfile.gettempdir()
+
+# libnss_winbind.so.2 comes from Debian's libnss-winbind, whose install script
+# adds `winbind` to the host's /etc/nsswitch.conf. tests/run.sh therefore does
+# not install that package: it unpacks the library of the installed winbind's
+# version into NSS_WINBIND_CACHE (apt-get download + dpkg-deb -x). Looked up
+# in this order: $SMBSESS_NSS_WINBIND, that directory, the system's library.
+NSS_WINBIND_CACHE = '/var/cache/libsmbsess-tests/libnss-winbind'
+_LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib64', '/lib64', '/usr/lib', '/lib']
+
+
+def _multiarch_dirs():
+    ma = getattr(sys.implementation, '_multiarch', None)
+    dirs = ['/usr/lib/%s' % ma, '/lib/%s' % ma] if ma else []
+    return dirs + [d for d in _LIB_DIRS if d not in dirs]
+
+
+def nss_wrapper_library():
+    """Path of libnss_wrapper.so (package libnss-wrapper)."""
+    for d in _multiarch_dirs():
+        p = os.path.join(d, 'libnss_wrapper.so')
+        if os.path.isfile(p):
+            return p
+    raise HarnessError('libnss_wrapper.so not found: install libnss-wrapper (tests/run.sh does)')
+
+
+def nss_winbind_module():
+    """Path of libnss_winbind.so.2 for nss_wrapper; see NSS_WINBIND_CACHE."""
+    env = os.environ.get('SMBSESS_NSS_WINBIND')
+    if env:
+        if not os.path.isfile(env):
+            raise HarnessError('SMBSESS_NSS_WINBIND=%s: no such file' % env)
+        return env
+    for d in [NSS_WINBIND_CACHE] + _multiarch_dirs():
+        p = os.path.join(d, 'libnss_winbind.so.2')
+        if os.path.isfile(p):
+            return p
+    raise HarnessError('libnss_winbind.so.2 not found in %s or the system: tests/run.sh unpacks it '
+                       'there (from libnss-winbind, without installing that package); or set '
+                       'SMBSESS_NSS_WINBIND' % NSS_WINBIND_CACHE)
 
 
 def write_krb5_conf(path, realm, kdcs, extra_libdefaults=None):
@@ -321,7 +368,8 @@ class AdDc:
         self._stdout = open(self.stdout_path, 'ab')
         # a session of its own: samba signals its process group when it stops
         self._proc = subprocess.Popen(self._command(), stdin=subprocess.DEVNULL, stdout=self._stdout,
-                                      stderr=subprocess.STDOUT, close_fds=True, start_new_session=True)
+                                      stderr=subprocess.STDOUT, close_fds=True, start_new_session=True,
+                                      env=self.nss_env(os.environ))
         self._reaper = subprocess.Popen(
             [sys.executable, os.path.abspath(sambatest.__file__), '_reap', self.conf, str(self._proc.pid)]
             + ([self.tmpdir] if self._own_tmpdir else []),
@@ -362,6 +410,65 @@ class AdDc:
                     raise HarnessError('winbindd of the DC does not answer on %s: %s\n%s'
                                        % (pipe, e, self.log_tail()))
                 time.sleep(0.05)
+        self._wait_for_nss(end)
+
+    # ---- the DC's name service
+
+    def _write_nss_files(self):
+        """passwd and group for nss_wrapper: the host's local accounts (root,
+        nobody, ...), read once; domain accounts come from the DC's winbindd."""
+        d = os.path.join(self.tmpdir, 'nss')
+        os.makedirs(d, exist_ok=True)
+        for name in ('passwd', 'group'):
+            dst = os.path.join(d, name)
+            if not os.path.exists(dst):
+                shutil.copyfile('/etc/' + name, dst)
+        return os.path.join(d, 'passwd'), os.path.join(d, 'group')
+
+    def nss_env(self, base=None):
+        """`base` (default os.environ) plus the variables that make a process
+        use this DC's name service: nss_wrapper preloaded, the DC's winbindd
+        asked first (SELFTEST_WINBINDD_SOCKET_DIR: where libnss_winbind looks
+        under nss_wrapper), the copied local accounts second."""
+        e = dict(os.environ if base is None else base)
+        passwd, group = self._write_nss_files()
+        wrapper = nss_wrapper_library()
+        preload = [p for p in e.get('LD_PRELOAD', '').split() if p and 'nss_wrapper' not in p]
+        e.update({
+            'LD_PRELOAD': ' '.join([wrapper] + preload),
+            'NSS_WRAPPER_PASSWD': passwd,
+            'NSS_WRAPPER_GROUP': group,
+            'NSS_WRAPPER_MODULE_SO_PATH': nss_winbind_module(),
+            'NSS_WRAPPER_MODULE_FN_PREFIX': 'winbind',
+            'SELFTEST_WINBINDD_SOCKET_DIR': os.path.join(self.tmpdir, 'run', 'winbindd'),
+        })
+        for k in ('NSS_WRAPPER_HOSTS', 'NSS_WRAPPER_HOSTNAME', '_NO_WINBINDD'):
+            e.pop(k, None)
+        return e
+
+    def getent(self, database, key, timeout=10):
+        """`getent DATABASE KEY` through this DC's name service (the same
+        environment its processes have); stdout, or None when not found."""
+        r = _run(['getent', database, str(key)], timeout=timeout, check=False, env=self.nss_env())
+        return r.stdout.strip() if r.returncode == 0 else None
+
+    def _wait_for_nss(self, end):
+        """The DC's name service maps a domain account to a uid and back:
+        what smbd does when it names the owner of an open file."""
+        name = '%s\\krbtgt' % self.domain  # (Administrator maps to root)
+        last = None
+        while True:
+            last = self.getent('passwd', name)
+            if last:
+                uid = last.split(':')[2]
+                back = self.getent('passwd', uid)
+                if back and back.split(':')[0].lower() == name.lower():
+                    return
+                last = 'uid %s -> %r' % (uid, back)
+            if time.monotonic() > end:
+                raise HarnessError('the DC\'s name service (nss_wrapper + libnss_winbind) does not map %s: %r\n%s'
+                                   % (name, last, self.log_tail()))
+            time.sleep(0.1)
 
     def pids(self):
         """Live pids of this DC: the samba root process (and its process
