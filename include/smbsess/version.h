@@ -12,7 +12,7 @@ SMBSESS_BEGIN_DECLS
 
 /** The version of the headers compiled against. */
 #define SMBSESS_VERSION_MAJOR 0
-#define SMBSESS_VERSION_MINOR 1
+#define SMBSESS_VERSION_MINOR 2
 #define SMBSESS_VERSION_PATCH 0
 
 /**
