@@ -149,6 +149,13 @@ SMBSESS_API struct smbsess_status smbsess_options_set_dialects(struct smbsess_op
 /** Most entries one enumeration may collect before it fails with SMBSESS_E_LIMIT (> 0). */
 SMBSESS_API struct smbsess_status smbsess_options_set_max_entries(struct smbsess_options *o, uint32_t max);
 /**
+ * Most bytes of memory one enumeration may hold (> 0; default 512 MiB): the
+ * entries and strings it keeps, and the answer page being decoded. Past it
+ * the enumeration fails with SMBSESS_E_LIMIT. Entries a client-side filter
+ * drops are not kept and do not count. Added in 0.2.
+ */
+SMBSESS_API struct smbsess_status smbsess_options_set_max_bytes(struct smbsess_options *o, uint64_t bytes);
+/**
  * The preferred maximum length of one enumeration answer the server is
  * asked for, in bytes; 0xFFFFFFFF (the default) asks for everything at once.
  */

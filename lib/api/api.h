@@ -28,6 +28,7 @@ struct smbsess_options {
 	enum smbsess_policy signing, encryption;
 	uint16_t min_dialect, max_dialect;
 	uint32_t max_entries;
+	size_t max_bytes;            /* memory one enumeration may hold */
 	uint32_t page_size;
 };
 
@@ -75,6 +76,9 @@ struct smbsess_status smbsess__api_wait(struct smbsess_conn *conn, struct tevent
 
 /* "\\name" for a request: adds the two backslashes when missing; NULL stays NULL. */
 char *smbsess__unc_name(TALLOC_CTX *mem_ctx, const char *name);
+
+/* The default of smbsess_options_set_max_bytes: 512 MiB, as one NDR decode. */
+#define SMBSESS__DEFAULT_MAX_BYTES ((size_t)512 * 1024 * 1024)
 
 #define SMBSESS__WERR_INVALID_LEVEL 124u
 #define SMBSESS__WERR_MORE_DATA 234u

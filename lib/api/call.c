@@ -56,6 +56,9 @@ static void call_done(struct tevent_req *subreq)
 	TALLOC_FREE(subreq);
 	/* A page can never hold more entries than the caller lets an enumeration collect. */
 	limits.max_entries = s->conn->opts.max_entries;
+	/* Nor take more memory to decode than the caller lets it keep. */
+	if (limits.max_alloc > s->conn->opts.max_bytes)
+		limits.max_alloc = s->conn->opts.max_bytes;
 	if (smbsess__req_nok(req, smbsess__ndr_pull_blob(s->out_mem, stub, len, &limits, s->out_fn, s->out,
 						      s->out_size)))
 		return;

@@ -118,7 +118,10 @@ static bool keep(const struct enum_state *s, const void *e)
 	}
 }
 
-/* Appends the entries of a page that pass the filters. */
+/*
+ * Copies the entries of a page that pass the filters into the list; the
+ * decoded page is freed after, so what the filter drops costs nothing.
+ */
 static struct smbsess_status append_page(struct enum_state *s, const struct smbsess__srvsvc_ctr *c)
 {
 	size_t size = s->k->elem_size;
@@ -127,7 +130,8 @@ static struct smbsess_status append_page(struct enum_state *s, const struct smbs
 	for (uint32_t i = 0; i < c->count; i++) {
 		if (!keep(s, p + (size_t)i * size))
 			continue;
-		SMBSESS__CHECK(smbsess__list_append(s->list, p + (size_t)i * size, 1, s->conn->opts.max_entries));
+		SMBSESS__CHECK(smbsess__list_add(s->list, p + (size_t)i * size, s->conn->opts.max_entries,
+						 s->conn->opts.max_bytes));
 	}
 	return SMBSESS__OK;
 }
@@ -157,7 +161,7 @@ static void enum_request_page(struct tevent_req *req)
 		in = &s->in.conn;
 		break;
 	}
-	s->page_mem = talloc_new(s->list);
+	s->page_mem = talloc_new(s);
 	if (tevent_req_nomem(s->page_mem, req))
 		return;
 	subreq = smbsess__api_call_send(s, s->ev, s->conn, s->k->opnum, s->k->in_fn, in, s->k->out_fn, &s->out,
@@ -176,7 +180,8 @@ static void enum_page_done(struct tevent_req *subreq)
 	struct smbsess_status st;
 
 	st = smbsess__api_call_recv(subreq);
-	if (st.domain == SMBSESS_DOMAIN_NDR && st.code == SMBSESS_NDR_E_TOO_MANY)
+	/* A page past the caller's entry or memory limit is the caller's limit. */
+	if (st.domain == SMBSESS_DOMAIN_NDR && (st.code == SMBSESS_NDR_E_TOO_MANY || st.code == SMBSESS_NDR_E_ALLOC_LIMIT))
 		st = SMBSESS__ST_LIB(SMBSESS_E_LIMIT);
 	if (smbsess__req_nok(req, st))
 		return;
@@ -204,6 +209,7 @@ static void enum_page_done(struct tevent_req *subreq)
 	s->list->level = level;
 	if (o->ctr.count > 0 && smbsess__req_nok(req, append_page(s, &o->ctr)))
 		return;
+	TALLOC_FREE(s->page_mem);
 	s->pages++;
 
 	if (o->result == 0) {

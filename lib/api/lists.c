@@ -1,4 +1,6 @@
 /* Result lists and their getters. */
+#include <stddef.h>
+
 #include "lists.h"
 
 struct smbsess__list *smbsess__list_new(TALLOC_CTX *mem_ctx, enum smbsess__srvsvc_kind kind)
@@ -10,26 +12,81 @@ struct smbsess__list *smbsess__list_new(TALLOC_CTX *mem_ctx, enum smbsess__srvsv
 	return l;
 }
 
-struct smbsess_status smbsess__list_append(struct smbsess__list *l, const void *entries, size_t n, uint32_t max)
+/* The string members of each kind of entry. */
+static const size_t sess_strings[] = {
+	offsetof(struct smbsess__srvsvc_sess_info, client), offsetof(struct smbsess__srvsvc_sess_info, user),
+	offsetof(struct smbsess__srvsvc_sess_info, client_type),
+	offsetof(struct smbsess__srvsvc_sess_info, transport),
+};
+static const size_t file_strings[] = {
+	offsetof(struct smbsess__srvsvc_file_info, path), offsetof(struct smbsess__srvsvc_file_info, user),
+};
+static const size_t conn_strings[] = {
+	offsetof(struct smbsess__srvsvc_conn_info, user), offsetof(struct smbsess__srvsvc_conn_info, share),
+};
+
+#define POOL_CHUNK 65536
+
+/* Copies @p s into the list's string pool; chunks never move, so earlier copies stay put. */
+static struct smbsess_status pool_strdup(struct smbsess__list *l, const char *s, size_t max_bytes, char **out)
+{
+	size_t n = strlen(s) + 1;
+
+	if (n > l->pool_left) {
+		size_t chunk = n > POOL_CHUNK ? n : POOL_CHUNK;
+
+		if (chunk > max_bytes || l->bytes > max_bytes - chunk)
+			return SMBSESS__ST_LIB(SMBSESS_E_LIMIT);
+		l->pool = talloc_size(l, chunk);
+		if (l->pool == NULL) {
+			l->pool_left = 0;
+			return SMBSESS__ST_NOMEM;
+		}
+		l->pool_left = chunk;
+		l->bytes += chunk;
+	}
+	memcpy(l->pool, s, n);
+	*out = l->pool;
+	l->pool += n;
+	l->pool_left -= n;
+	return SMBSESS__OK;
+}
+
+struct smbsess_status smbsess__list_add(struct smbsess__list *l, const void *entry, uint32_t max_entries,
+					size_t max_bytes)
 {
 	size_t size = smbsess__srvsvc_info_size(l->kind);
-	void *grown;
+	const size_t *strings = l->kind == SMBSESS__SRVSVC_SESSIONS ? sess_strings
+				: l->kind == SMBSESS__SRVSVC_FILES  ? file_strings
+								    : conn_strings;
+	size_t n_strings = l->kind == SMBSESS__SRVSVC_SESSIONS ? 4 : 2;
+	uint8_t *copy;
 
-	if (n > max || l->count > max - n)
+	if (l->count >= max_entries)
 		return SMBSESS__ST_LIB(SMBSESS_E_LIMIT);
-	if (l->count + n > l->cap) {
-		size_t cap = l->cap ? l->cap : 16;
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		void *grown;
 
-		while (cap < l->count + n)
-			cap *= 2;
+		/* What the array grows by counts against the budget. */
+		if (cap * size > max_bytes || l->bytes > max_bytes - (cap - l->cap) * size)
+			return SMBSESS__ST_LIB(SMBSESS_E_LIMIT);
 		grown = talloc_realloc_size(l, l->array, cap * size);
 		if (grown == NULL)
 			return SMBSESS__ST_NOMEM;
+		l->bytes += (cap - l->cap) * size;
 		l->array = grown;
 		l->cap = cap;
 	}
-	memcpy((uint8_t *)l->array + l->count * size, entries, n * size);
-	l->count += n;
+	copy = (uint8_t *)l->array + l->count * size;
+	memcpy(copy, entry, size);
+	for (size_t i = 0; i < n_strings; i++) {
+		char **field = (char **)(void *)(copy + strings[i]);
+
+		if (*field != NULL)
+			SMBSESS__CHECK(pool_strdup(l, *field, max_bytes, field));
+	}
+	l->count++;
 	return SMBSESS__OK;
 }
 

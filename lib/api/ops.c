@@ -238,7 +238,7 @@ static void get_info_request(struct tevent_req *req)
 	s->out.level = s->in.level;
 	subreq = smbsess__api_call_send(s, s->ev, s->conn, SMBSESS__SRVSVC_NETRFILEGETINFO,
 					smbsess__srvsvc_file_get_info_in, &s->in, smbsess__srvsvc_file_get_info_out,
-					&s->out, sizeof s->out, s->list);
+					&s->out, sizeof s->out, s);
 	if (tevent_req_nomem(subreq, req))
 		return;
 	tevent_req_set_callback(subreq, get_info_done, req);
@@ -308,7 +308,7 @@ static void get_info_done(struct tevent_req *subreq)
 		return;
 	}
 	s->list->level = s->out.level;
-	if (smbsess__req_nok(req, smbsess__list_append(s->list, &s->out.info, 1, 1)))
+	if (smbsess__req_nok(req, smbsess__list_add(s->list, &s->out.info, 1, s->conn->opts.max_bytes)))
 		return;
 	tevent_req_done(req);
 }
@@ -330,14 +330,13 @@ static void get_info_enum_done(struct tevent_req *subreq)
 			continue;
 		if (s->want == 2) {
 			s->list->level = 2;
-			if (smbsess__req_nok(req, smbsess__list_append(s->list, &id_only, 1, 1)))
+			if (smbsess__req_nok(req, smbsess__list_add(s->list, &id_only, 1, s->conn->opts.max_bytes)))
 				return;
 			tevent_req_done(req);
 			return;
 		}
 		s->list->level = all->level;
-		talloc_steal(s->list, all); /* the entry's strings live there */
-		if (smbsess__req_nok(req, smbsess__list_append(s->list, &files[i], 1, 1)))
+		if (smbsess__req_nok(req, smbsess__list_add(s->list, &files[i], 1, s->conn->opts.max_bytes)))
 			return;
 		tevent_req_done(req);
 		return;

@@ -117,6 +117,7 @@ void smbsess__options_defaults(struct smbsess_options *o)
 	o->min_dialect = SMBSESS_SMB_2_0_2;
 	o->max_dialect = SMBSESS_SMB_3_1_1;
 	o->max_entries = 1000000;
+	o->max_bytes = SMBSESS__DEFAULT_MAX_BYTES;
 	o->page_size = 0xFFFFFFFFu;
 }
 
@@ -211,6 +212,14 @@ SMBSESS_API struct smbsess_status smbsess_options_set_max_entries(struct smbsess
 	if (o == NULL || max == 0)
 		return INVALID;
 	o->max_entries = max;
+	return SMBSESS__OK;
+}
+
+SMBSESS_API struct smbsess_status smbsess_options_set_max_bytes(struct smbsess_options *o, uint64_t bytes)
+{
+	if (o == NULL || bytes == 0)
+		return INVALID;
+	o->max_bytes = bytes > SIZE_MAX ? SIZE_MAX : (size_t)bytes;
 	return SMBSESS__OK;
 }
 

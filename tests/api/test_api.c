@@ -117,6 +117,62 @@ START_TEST(hundred_thousand_entries)
 }
 END_TEST
 
+/* What a client-side filter drops is freed with its page (issue: memory grew with every page). */
+START_TEST(filtered_out_entries_cost_nothing)
+{
+	TALLOC_CTX *t = talloc_new(NULL);
+	struct fake_srvsvc f = { .n_files = 100000 }; /* ignores the base path, like Samba */
+	struct smbsess_conn *conn = fake_conn(t, &f, opts_with(t, 1024 * 1024, 0));
+	struct smbsess_file_list *l = NULL;
+
+	ck_assert(ok(smbsess_file_enum(t, conn, "C:\\share\\dir3\\file-00003.txt", NULL, 3, &l)));
+	ck_assert_uint_eq(smbsess_file_list_count(l), 1);
+	ck_assert_str_eq(smbsess_file_path(l, 0), "C:\\share\\dir3\\file-00003.txt");
+	ck_assert_str_eq(smbsess_file_user(l, 0), "user3");
+	ck_assert_uint_gt(f.pages, 5);
+	/* One entry and one string chunk, not the 100,000 decoded entries. */
+	ck_assert_uint_lt(talloc_total_size(l), 128 * 1024);
+	talloc_free(t);
+}
+END_TEST
+
+/* The byte budget next to the entry limit. */
+START_TEST(byte_budget)
+{
+	TALLOC_CTX *t = talloc_new(NULL);
+	struct fake_srvsvc f = { .n_files = 10000 };
+	struct smbsess_options *o = opts_with(t, 64 * 1024, 0);
+	struct smbsess_conn *conn;
+	struct smbsess_file_list *l = NULL;
+	struct smbsess_status st;
+
+	ck_assert_uint_eq(smbsess_options_set_max_bytes(o, 0).code, SMBSESS_E_INVALID_ARGUMENT);
+	ck_assert_uint_eq(smbsess_options_set_max_bytes(NULL, 1).code, SMBSESS_E_INVALID_ARGUMENT);
+	/* Paged: the result outgrows the budget. */
+	ck_assert(ok(smbsess_options_set_max_bytes(o, 256 * 1024)));
+	conn = fake_conn(t, &f, o);
+	st = smbsess_file_enum(t, conn, NULL, NULL, 3, &l);
+	ck_assert_uint_eq(st.domain, SMBSESS_DOMAIN_LIBRARY);
+	ck_assert_uint_eq(st.code, SMBSESS_E_LIMIT);
+	ck_assert_ptr_null(l);
+	/* One page alone is too big to decode within it. */
+	o = opts_with(t, 0, 0);
+	ck_assert(ok(smbsess_options_set_max_bytes(o, 256 * 1024)));
+	conn = fake_conn(t, &f, o);
+	st = smbsess_file_enum(t, conn, NULL, NULL, 3, &l);
+	ck_assert_uint_eq(st.domain, SMBSESS_DOMAIN_LIBRARY);
+	ck_assert_uint_eq(st.code, SMBSESS_E_LIMIT);
+	/* Enough: everything, within the budget. */
+	o = opts_with(t, 64 * 1024, 0);
+	ck_assert(ok(smbsess_options_set_max_bytes(o, 4 * 1024 * 1024)));
+	conn = fake_conn(t, &f, o);
+	ck_assert(ok(smbsess_file_enum(t, conn, NULL, NULL, 3, &l)));
+	ck_assert_uint_eq(smbsess_file_list_count(l), 10000);
+	ck_assert_uint_le(talloc_total_size(l), 4 * 1024 * 1024);
+	talloc_free(t);
+}
+END_TEST
+
 START_TEST(stuck_resume_handle_stops)
 {
 	TALLOC_CTX *t = talloc_new(NULL);
@@ -357,6 +413,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, paging_collects_every_page);
 	tcase_add_test(tc, one_page_by_default);
 	tcase_add_test(tc, hundred_thousand_entries);
+	tcase_add_test(tc, filtered_out_entries_cost_nothing);
+	tcase_add_test(tc, byte_budget);
 	tcase_add_test(tc, stuck_resume_handle_stops);
 	tcase_add_test(tc, entry_limit);
 	tcase_add_test(tc, level_fallback_is_remembered);
