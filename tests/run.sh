@@ -48,6 +48,9 @@ packages=(
 	libnss-wrapper                                                 # the DC's own name service (tests/harness/addc.py)
 	tshark                                                         # Wireshark dissectors as an oracle
 	iproute2 passwd openssl xxd groff-base man-db                  # ip addr, useradd, asn1parse, seeds, man page checks
+	build-essential dpkg-dev debhelper dh-python lintian           # the Debian packages (debian/, tests/packaging)
+	python3-all python3-setuptools python3-wheel pybuild-plugin-pyproject   # the Python binding's Debian build
+	python3-build python3-venv python3-mypy                        # its wheel, a fresh venv, its types (tests/python)
 )
 
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
@@ -131,11 +134,12 @@ fi
 step "build (clang, ASan+UBSan, fuzzers)"
 if CC=clang CXX=clang++ setup "$build_root/asan" -Dfuzzing=true -Db_sanitize=address,undefined \
 	-Db_lundef=false -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined' -Dwerror=true && ninja -C "$build_root/asan"; then
-	# Everything but the integration tests (run once, above) and the ABI checks
-	# (they compare a gcc build's debug info).
+	# Everything but the integration tests (run once, above), the ABI checks
+	# (they compare a gcc build's debug info) and the packaging test (it builds
+	# from the sources, not from this build).
 	step "unit and oracle tests under sanitizers"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		meson test -C "$build_root/asan" --no-suite integration --no-suite abi --print-errorlogs \
+		meson test -C "$build_root/asan" --no-suite integration --no-suite abi --no-suite packaging --print-errorlogs \
 		--no-rebuild || status=1
 	summaries+=("$build_root/asan/meson-logs/testlog.json")
 	if [ -x tests/fuzz/run.sh ]; then
