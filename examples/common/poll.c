@@ -107,7 +107,7 @@ static void poll_done(struct tevent_req *subreq)
 
 	switch (s->step) {
 	case POLL_STEP_CONNECT:
-		st = smbsess_connect_recv(subreq, s->t, &conn);
+		st = smbsess_connect_recv(subreq, s->t->mem, &conn);
 		break;
 	case POLL_STEP_SESSIONS:
 		TALLOC_FREE(s->sessions);

@@ -20,6 +20,7 @@ struct smbsess_status make_options(TALLOC_CTX *mem, uint16_t port, const char *a
 				   struct smbsess_options **out);
 
 struct poll_target {
+	TALLOC_CTX *mem;  /* owns the connection */
 	const char *spec; /* as written: names the server everywhere */
 	const char *host;
 	uint16_t port;

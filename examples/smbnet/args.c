@@ -15,7 +15,7 @@ const char *const progname = "smbnet";
 enum opt_id {
 	OPT_SERVER, OPT_ADDRESS, OPT_PORT, OPT_USER, OPT_AUTH_FILE, OPT_KERBEROS, OPT_NO_PASS, OPT_SIGNING,
 	OPT_ENCRYPT, OPT_TIMEOUT, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_PATH, OPT_CLIENT_USER,
-	OPT_DELETE, OPT_LIST, OPT_CLOSE, OPT_YES
+	OPT_DELETE, OPT_LIST, OPT_CLOSE, OPT_YES, OPT_PARALLEL, OPT_WATCH
 };
 
 struct opt_def {
@@ -37,6 +37,8 @@ static const struct opt_def opt_defs[] = {
 	{ OPT_SIGNING, 0, "signing", true },
 	{ OPT_ENCRYPT, 0, "encrypt", true },
 	{ OPT_TIMEOUT, 0, "timeout", true },
+	{ OPT_PARALLEL, 0, "parallel", true },
+	{ OPT_WATCH, 0, "watch", true },
 	{ OPT_JSON, 0, "json", false },
 	{ OPT_HELP, 'h', "help", false },
 	{ OPT_VERSION, 0, "version", false },
@@ -80,35 +82,51 @@ void print_help(FILE *f)
 {
 	fprintf(f,
 		"Usage: %1$s [OPTIONS] session [\\\\CLIENT] [/DELETE] [/LIST] [/Y]\n"
-		"       %1$s [OPTIONS] session [--client-user NAME]\n"
+		"       %1$s [OPTIONS] session [--client-user NAME] [/DELETE] [/Y] [--watch SECONDS]\n"
 		"       %1$s [OPTIONS] file [ID [/CLOSE]] [/Y]\n"
-		"       %1$s [OPTIONS] file [--path PREFIX] [--client-user NAME]\n"
+		"       %1$s [OPTIONS] file [--path GLOB] [--client-user NAME] [/CLOSE] [/Y] [--watch SECONDS]\n"
 		"\n"
 		"Shows and ends the SMB sessions and open files of Windows and Samba servers,\n"
-		"as NET SESSION and NET FILE do on Windows.\n"
+		"as NET SESSION and NET FILE do on Windows, on one server or a whole fleet.\n"
 		"\n"
 		"Commands:\n"
 		"  session                    every session, as a table\n"
 		"  session [\\\\CLIENT] /LIST   every session (or that computer's), as a list\n"
 		"  session \\\\CLIENT           the sessions of that computer in detail, with their shares\n"
 		"  session \\\\CLIENT /DELETE   end the sessions of that computer\n"
+		"  session --client-user NAME /DELETE\n"
+		"                             end every session of that user, on every server\n"
 		"  session /DELETE            end every session (smbnet's own too)\n"
 		"  file                       every open file, as a table\n"
 		"  file ID                    one open file in detail\n"
 		"  file ID /CLOSE             close that file (its holder loses it)\n"
+		"  file --path GLOB /CLOSE    close every file that matches, on every server\n"
+		"  file --client-user NAME /CLOSE\n"
+		"                             close every file of that user, on every server\n"
 		"Commands and switches are case-insensitive, and each switch has two forms:\n"
 		"/DELETE or --delete, /LIST or --list, /CLOSE or --close, /Y or --y (--yes).\n"
-		"/DELETE and /CLOSE ask for confirmation on a terminal; /Y answers yes.\n"
-		"Without a terminal they need /Y.\n"
+		"/DELETE and /CLOSE show what they will do, server by server, and ask on a\n"
+		"terminal; /Y answers yes. Without a terminal they need /Y.\n"
 		"\n"
 		"Filters:\n"
 		"      --client-user NAME     only the sessions or files of this user\n"
-		"      --path PREFIX          only the files whose path starts with PREFIX\n"
+		"      --path GLOB            only the files whose path matches GLOB, a shell-style\n"
+		"                             pattern over the whole path, case-insensitive\n"
+		"                             ('*\\budget.xlsx', 'C:\\Shares\\Finance\\*'); without\n"
+		"                             wildcards, that file or folder and what is below it\n"
+		"\n"
+		"Watching:\n"
+		"      --watch SECONDS        with session or file: list, then every SECONDS print\n"
+		"                             what appeared (+) and vanished (-), until interrupted;\n"
+		"                             with --json, one event object a line\n"
 		"\n"
 		"Options:\n"
 		"  -S, --server HOST[:PORT]   a server to ask (repeatable, or comma-separated;\n"
 		"                             default: the -I address, else localhost); several\n"
 		"                             are asked at the same time\n"
+		"  -S @FILE                   the servers listed in FILE, one a line (HOST,\n"
+		"                             HOST:PORT, [ADDRESS]:PORT; # comments)\n"
+		"      --parallel N           ask at most N servers at once (default 32)\n"
 		"  -I, --address ADDR         connect to ADDR instead of the server's name\n"
 		"  -p, --port N               TCP port (default 445)\n"
 		"  -U, --user [DOMAIN\\]USER[%%PASSWORD]\n"
@@ -119,7 +137,7 @@ void print_help(FILE *f)
 		"  -k, --kerberos             use Kerberos (credentials cache, KRB5CCNAME)\n"
 		"      --signing auto|required\n"
 		"      --encrypt auto|required\n"
-		"      --timeout SECONDS      time limit of each request (default 30)\n"
+		"      --timeout SECONDS      time limit of each request, per server (default 30)\n"
 		"      --json                 print one JSON document\n"
 		"  -h, --help                 print this help\n"
 		"      --version              print the version\n"
@@ -135,6 +153,18 @@ void print_help(FILE *f)
 static int add_servers(TALLOC_CTX *mem, struct cli *c, const char *value)
 {
 	const char *p = value;
+
+	if (value[0] == '@') {
+		char err[1024];
+		size_t before = c->n_servers;
+
+		if (!server_list_read(mem, value + 1, &c->servers, &c->n_servers, err, sizeof err))
+			return usage_error("-S %s: %s", value, err);
+		if (c->n_servers == before)
+			return usage_error("-S %s: the list names no server", value);
+		c->n_lists++;
+		return 0;
+	}
 
 	for (;;) {
 		const char *end = strchr(p, ',');
@@ -208,10 +238,23 @@ static int apply_option(TALLOC_CTX *mem, struct cli *c, const struct opt_def *d,
 		if (!parse_seconds_ms(value, &c->timeout_ms))
 			return usage_error("%s: '%s' is not a number of seconds", shown, value);
 		return 0;
+	case OPT_PARALLEL:
+		if (!parse_u32_dec(value, 100000, &v) || v == 0)
+			return usage_error("%s: '%s' is not a number of servers (1-100000)", shown, value);
+		c->parallel = v;
+		return 0;
+	case OPT_WATCH:
+		if (!parse_seconds_ms(value, &c->watch_ms) || c->watch_ms < 100)
+			return usage_error("%s: '%s' is not a number of seconds (at least 0.1)", shown, value);
+		return 0;
 	case OPT_JSON: c->json = true; return 0;
 	case OPT_HELP: c->help = true; return 0;
 	case OPT_VERSION: c->version = true; return 0;
-	case OPT_PATH: c->path = value; return 0;
+	case OPT_PATH:
+		if (value[0] == '\0')
+			return usage_error("%s: empty pattern", shown);
+		c->path = value;
+		return 0;
 	case OPT_CLIENT_USER:
 		if (value[0] == '\0')
 			return usage_error("%s: empty user name", shown);
@@ -316,7 +359,8 @@ int parse_args(TALLOC_CTX *mem, int argc, char **argv, struct cli *c)
 	bool options_done = false;
 	int rc;
 
-	*c = (struct cli){ .port = SMBNET_DEFAULT_PORT, .timeout_ms = SMBNET_DEFAULT_TIMEOUT_MS };
+	*c = (struct cli){ .port = SMBNET_DEFAULT_PORT, .timeout_ms = SMBNET_DEFAULT_TIMEOUT_MS,
+			   .parallel = SMBNET_DEFAULT_PARALLEL };
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		const struct opt_def *d;
@@ -399,11 +443,12 @@ int check_form(TALLOC_CTX *mem, struct cli *c, enum mode *mode)
 			return usage_error("/DELETE belongs to the session command (a file is closed with ID /CLOSE)");
 		if (c->sw_list)
 			return usage_error("/LIST belongs to the session command");
-		if (c->sw_close && !c->have_id)
-			return usage_error("/CLOSE needs the ID of the file to close");
+		if (c->sw_close && !c->have_id && c->path == NULL && c->client_user == NULL)
+			return usage_error("/CLOSE needs the ID of the file to close, or --path or --client-user to "
+					   "choose the files");
 		if (c->have_id && (c->path != NULL || c->client_user != NULL))
 			return usage_error("--path and --client-user filter the list of files; not with an ID");
-		*mode = !c->have_id ? MODE_FILE_LIST : c->sw_close ? MODE_FILE_CLOSE : MODE_FILE_DETAIL;
+		*mode = c->sw_close ? MODE_FILE_CLOSE : c->have_id ? MODE_FILE_DETAIL : MODE_FILE_LIST;
 	}
 	if (c->n_servers == 0) {
 		const char *dflt = c->address ? c->address : "localhost";
@@ -414,7 +459,13 @@ int check_form(TALLOC_CTX *mem, struct cli *c, enum mode *mode)
 	}
 	if (c->address != NULL && c->n_servers > 1)
 		return usage_error("-I (--address) goes with exactly one server");
-	if ((*mode == MODE_FILE_DETAIL || *mode == MODE_FILE_CLOSE) && c->n_servers > 1)
+	if ((*mode == MODE_FILE_DETAIL || *mode == MODE_FILE_CLOSE) && c->have_id && c->n_servers > 1)
 		return usage_error("a file ID belongs to one server: give exactly one -S");
+	if (c->watch_ms > 0 && *mode != MODE_SESSION_LIST && *mode != MODE_FILE_LIST)
+		return usage_error("--watch goes with the session and file lists (not with an ID, \\\\CLIENT in "
+				   "detail, /DELETE or /CLOSE)");
+	if (c->path != NULL && (c->base_path = glob_literal_prefix(mem, c->path)) == NULL && c->path[0] != '*' &&
+	    c->path[0] != '?' && c->path[0] != '[')
+		return usage_error("out of memory");
 	return 0;
 }

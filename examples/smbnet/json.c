@@ -59,7 +59,7 @@ void json_obj_begin(struct json_obj *o, FILE *f)
 	putc('{', f);
 }
 
-static void json_key(struct json_obj *o, const char *key)
+void json_key(struct json_obj *o, const char *key)
 {
 	if (!o->first)
 		fputs(", ", o->f);
@@ -115,7 +115,8 @@ void json_session(struct json_obj *o, const char *server, const struct smbsess_s
 {
 	uint32_t f = smbsess_session_list_fields(l);
 
-	json_str(o, "server", server);
+	if (server != NULL)
+		json_str(o, "server", server);
 	if (f & SMBSESS_SESSION_CLIENT)
 		json_str(o, "client", smbsess_session_client(l, i));
 	if (f & SMBSESS_SESSION_USER)
@@ -138,7 +139,8 @@ void json_file(struct json_obj *o, const char *server, const struct smbsess_file
 {
 	uint32_t f = smbsess_file_list_fields(l);
 
-	json_str(o, "server", server);
+	if (server != NULL)
+		json_str(o, "server", server);
 	if (f & SMBSESS_FILE_ID)
 		json_u32(o, "id", smbsess_file_id(l, i));
 	if (f & SMBSESS_FILE_PATH)
@@ -151,9 +153,62 @@ void json_file(struct json_obj *o, const char *server, const struct smbsess_file
 		json_u32(o, "permissions", smbsess_file_permissions(l, i));
 }
 
+/* What an action acted on: the file's id (path, user), or the sessions' client and user. */
+static void json_action(struct json_obj *o, const struct app *a, const struct action *act)
+{
+	if (a->mode == MODE_FILE_CLOSE) {
+		json_u32(o, "id", act->id);
+		if (act->path != NULL)
+			json_str(o, "path", act->path);
+		if (act->user != NULL)
+			json_str(o, "user", act->user);
+		return;
+	}
+	if (act->client != NULL)
+		json_str(o, "client", act->client);
+	if (act->user != NULL)
+		json_str(o, "user", act->user);
+}
+
+/* The done entries of one server: one per file closed, one per session ended. */
+static void json_done(struct json_arr *arr, const struct app *a, const struct server *s)
+{
+	struct json_obj o;
+
+	for (size_t k = 0; k < s->n_acts; k++) {
+		const struct action *act = &s->acts[k];
+		const struct smbsess_session_list *l = s->sessions;
+		bool per_session = a->mode == MODE_SESSION_DELETE && s->sess_act != NULL && l != NULL;
+		size_t n = per_session ? smbsess_session_list_count(l) : 1;
+
+		if (!act->done)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t fl = per_session ? smbsess_session_list_fields(l) : 0;
+
+			if (per_session && s->sess_act[i] != k)
+				continue;
+			json_arr_next(arr);
+			json_obj_begin(&o, arr->f);
+			json_str(&o, "server", s->spec);
+			json_str(&o, "operation", a->mode == MODE_FILE_CLOSE ? "file_close" : "session_delete");
+			if (!per_session) {
+				json_action(&o, a, act);
+			} else {
+				if (fl & SMBSESS_SESSION_CLIENT)
+					json_str(&o, "client", smbsess_session_client(l, i));
+				if (fl & SMBSESS_SESSION_USER)
+					json_str(&o, "user", smbsess_session_user(l, i));
+			}
+			if (act->dropped)
+				json_true(&o, "own_connection_closed");
+			json_obj_end(&o);
+		}
+	}
+}
+
 void print_json(TALLOC_CTX *mem, const struct app *a, FILE *f)
 {
-	const struct cli *c = a->cli;
 	struct json_arr arr = { .f = f };
 	struct json_obj o;
 
@@ -182,10 +237,10 @@ void print_json(TALLOC_CTX *mem, const struct app *a, FILE *f)
 
 			if (s->failed || s->files == NULL)
 				continue;
-			for (size_t i = 0; i < smbsess_file_list_count(s->files); i++) {
+			for (size_t i = 0; i < s->nfsel; i++) {
 				json_arr_next(&arr);
 				json_obj_begin(&o, f);
-				json_file(&o, s->spec, s->files, i);
+				json_file(&o, s->spec, s->files, s->fsel[i]);
 				json_obj_end(&o);
 			}
 		}
@@ -193,28 +248,8 @@ void print_json(TALLOC_CTX *mem, const struct app *a, FILE *f)
 	case MODE_SESSION_DELETE:
 	case MODE_FILE_CLOSE:
 		json_arr_begin(&arr, f, "done", true);
-		for (size_t k = 0; k < a->n_servers; k++) {
-			const struct server *s = a->servers[k];
-
-			if (!s->done)
-				continue;
-			json_arr_next(&arr);
-			json_obj_begin(&o, f);
-			json_str(&o, "server", s->spec);
-			if (a->mode == MODE_FILE_CLOSE) {
-				json_str(&o, "operation", "file_close");
-				json_u32(&o, "id", c->id);
-			} else {
-				json_str(&o, "operation", "session_delete");
-				if (c->client != NULL)
-					json_str(&o, "client", c->client);
-				if (c->client_user != NULL)
-					json_str(&o, "user", c->client_user);
-				if (s->dropped)
-					json_true(&o, "own_connection_closed");
-			}
-			json_obj_end(&o);
-		}
+		for (size_t k = 0; k < a->n_servers; k++)
+			json_done(&arr, a, a->servers[k]);
 		break;
 	}
 	json_arr_end(&arr);
@@ -222,6 +257,20 @@ void print_json(TALLOC_CTX *mem, const struct app *a, FILE *f)
 	for (size_t k = 0; k < a->n_servers; k++) {
 		const struct server *s = a->servers[k];
 
+		for (size_t i = 0; i < s->n_acts; i++) {
+			const struct action *act = &s->acts[i];
+
+			if (!act->failed)
+				continue;
+			json_arr_next(&arr);
+			json_obj_begin(&o, f);
+			json_str(&o, "server", s->spec);
+			json_str(&o, "code", smbsess_status_name(act->st));
+			json_str(&o, "message",
+				 failure_text(mem, s, a->mode == MODE_FILE_CLOSE ? STEP_CLOSE : STEP_DELETE, act->st, act));
+			json_action(&o, a, act);
+			json_obj_end(&o);
+		}
 		if (!s->failed)
 			continue;
 		json_arr_next(&arr);

@@ -3,13 +3,14 @@
  * libsmbsess.
  *
  *   smbnet [OPTIONS] session [\\CLIENT] [/DELETE] [/LIST] [/Y]
- *   smbnet [OPTIONS] session [--client-user NAME]
+ *   smbnet [OPTIONS] session [--client-user NAME] [/DELETE] [/Y] [--watch SECONDS]
  *   smbnet [OPTIONS] file [ID [/CLOSE]] [/Y]
- *   smbnet [OPTIONS] file [--path PREFIX] [--client-user NAME]
+ *   smbnet [OPTIONS] file [--path GLOB] [--client-user NAME] [/CLOSE] [/Y] [--watch SECONDS]
  *
- * Every server named with -S is handled at the same time, on one tevent
- * loop, through the asynchronous API; the results are printed in the order
- * the servers were given. See `smbnet --help`, docs/smbnet.1 and smbnet.h
+ * The servers named with -S (and listed in -S @FILE) are asked at the same
+ * time, at most --parallel at once, on one tevent loop, through the
+ * asynchronous API; the results are printed in the order the servers were
+ * given. See `smbnet --help`, docs/smbnet.1 and smbnet.h
  * for the files.
  *
  * Exit status: 0 success, 1 failure, 2 usage error, 5 access denied.
@@ -23,9 +24,11 @@
 
 #include "smbnet.h"
 
-static const char *mode_action(enum mode m)
+static const char *mode_action(const struct cli *c, enum mode m)
 {
-	return m == MODE_SESSION_DELETE ? "ending sessions (/DELETE)" : "closing a file (/CLOSE)";
+	if (m == MODE_SESSION_DELETE)
+		return "ending sessions (/DELETE)";
+	return c->have_id ? "closing a file (/CLOSE)" : "closing files (/CLOSE)";
 }
 
 static int finish_output(int rc)
@@ -52,7 +55,7 @@ static int run(TALLOC_CTX *mem, struct cli *c)
 	if (destructive && !c->sw_yes && !isatty(STDIN_FILENO)) {
 		fprintf(stderr,
 			"%s: %s needs a confirmation, and there is no terminal to ask on: add /Y to confirm\n",
-			progname, mode_action(mode));
+			progname, mode_action(c, mode));
 		return SMBNET_EXIT_USAGE;
 	}
 
@@ -65,8 +68,10 @@ static int run(TALLOC_CTX *mem, struct cli *c)
 	rc = make_credentials(a, c, &a->creds);
 	if (rc != 0)
 		return rc;
+	if (c->watch_ms > 0)
+		return finish_output(watch(mem, c, mode, a->creds));
 	a->ev = tevent_context_init(a);
-	a->runner = a->ev ? runner_new(a, a->ev, 0) : NULL;
+	a->runner = a->ev ? runner_new(a, a->ev, c->parallel) : NULL;
 	a->servers = talloc_zero_array(a, struct server *, c->n_servers);
 	for (size_t i = 0; a->servers != NULL && i < c->n_servers; i++)
 		if ((a->servers[i] = talloc_zero(a->servers, struct server)) == NULL)
@@ -107,7 +112,7 @@ static int run(TALLOC_CTX *mem, struct cli *c)
 			fprintf(stderr, "%s: cancelled; nothing was done.\n", progname);
 		}
 		for (size_t i = 0; i < a->n_servers && n > 0 && !a->declined; i++)
-			if (!a->servers[i]->failed)
+			if (!a->servers[i]->failed && a->servers[i]->n_acts > 0)
 				begin(a->servers[i], mode == MODE_SESSION_DELETE ? STEP_DELETE : STEP_CLOSE);
 		run_loop(a);
 	}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "smbnet.h"
+#include "../common/poll.h"
 
 int make_credentials(TALLOC_CTX *mem, const struct cli *c, struct smbsess_credentials **creds)
 {
@@ -57,10 +58,31 @@ void server_fail(struct server *s, enum step step, struct smbsess_status st)
 	server_idle(s);
 }
 
+bool select_files(struct server *s)
+{
+	const char *pattern = s->app->cli->path;
+	size_t n = s->files ? smbsess_file_list_count(s->files) : 0;
+	bool have_path = s->files && (smbsess_file_list_fields(s->files) & SMBSESS_FILE_PATH);
+
+	/* On the list, so that it goes with it. */
+	s->fsel = NULL;
+	s->nfsel = 0;
+	if (s->files == NULL)
+		return true;
+	s->fsel = talloc_array(s->files, size_t, n ? n : 1);
+	if (s->fsel == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (pattern == NULL || (have_path && glob_match(pattern, smbsess_file_path(s->files, i))))
+			s->fsel[s->nfsel++] = i;
+	return true;
+}
+
 static void start_step(struct server *s, enum step step)
 {
 	struct app *a = s->app;
 	const struct cli *c = a->cli;
+	const struct action *act = s->next_act < s->n_acts ? &s->acts[s->next_act] : NULL;
 	struct tevent_req *req = NULL;
 	const char *qualifier;
 
@@ -78,16 +100,18 @@ static void start_step(struct server *s, enum step step)
 			req = smbsess_connection_enum_send(s, a->ev, s->conn, qualifier, SMBSESS_LEVEL_BEST);
 		break;
 	case STEP_FILES:
-		req = smbsess_file_enum_send(s, a->ev, s->conn, c->path, c->client_user, SMBSESS_LEVEL_BEST);
+		req = smbsess_file_enum_send(s, a->ev, s->conn, c->base_path, c->client_user, SMBSESS_LEVEL_BEST);
 		break;
 	case STEP_FILE_INFO:
 		req = smbsess_file_get_info_send(s, a->ev, s->conn, c->id, SMBSESS_LEVEL_BEST);
 		break;
 	case STEP_DELETE:
-		req = smbsess_session_delete_send(s, a->ev, s->conn, c->client, c->client_user);
+		if (act != NULL)
+			req = smbsess_session_delete_send(s, a->ev, s->conn, act->client, act->user);
 		break;
 	case STEP_CLOSE:
-		req = smbsess_file_close_send(s, a->ev, s->conn, c->id);
+		if (act != NULL)
+			req = smbsess_file_close_send(s, a->ev, s->conn, act->id);
 		break;
 	}
 	if (req == NULL) {
@@ -98,25 +122,41 @@ static void start_step(struct server *s, enum step step)
 	tevent_req_set_callback(req, step_done, s);
 }
 
-/* The first phase after connecting: what to read from the server. */
+/* The next action of /DELETE or /CLOSE, or the end of the server's job. */
+static void next_action(struct server *s)
+{
+	if (s->next_act >= s->n_acts) {
+		server_idle(s);
+		return;
+	}
+	if (s->conn == NULL) {
+		/* The server ended our connection with an earlier action: a new one for the rest. */
+		start_step(s, STEP_CONNECT);
+		return;
+	}
+	start_step(s, s->app->mode == MODE_SESSION_DELETE ? STEP_DELETE : STEP_CLOSE);
+}
+
+/* After connecting: what to read from the server, or, after the question, the actions. */
 static void after_connect(struct server *s)
 {
 	const struct app *a = s->app;
 	const struct cli *c = a->cli;
 
+	if (s->acting) {
+		next_action(s);
+		return;
+	}
 	switch (a->mode) {
 	case MODE_SESSION_LIST:
 	case MODE_SESSION_DETAIL:
 		start_step(s, STEP_SESSIONS);
 		return;
 	case MODE_SESSION_DELETE:
-		/* What would be ended: shown before asking, and checked when a filter is given. */
-		if (a->ask || c->client != NULL || c->client_user != NULL) {
-			s->sessions_asked = true;
-			start_step(s, STEP_SESSIONS);
-			return;
-		}
-		break;
+		/* What will be ended: shown before asking, and one entry each in the result. */
+		s->sessions_asked = true;
+		start_step(s, STEP_SESSIONS);
+		return;
 	case MODE_FILE_LIST:
 		start_step(s, STEP_FILES);
 		return;
@@ -124,6 +164,11 @@ static void after_connect(struct server *s)
 		start_step(s, STEP_FILE_INFO);
 		return;
 	case MODE_FILE_CLOSE:
+		if (!c->have_id) { /* --path / --client-user: what to close */
+			s->files_asked = true;
+			start_step(s, STEP_FILES);
+			return;
+		}
 		if (a->ask) {
 			s->files_asked = true;
 			start_step(s, STEP_FILE_INFO);
@@ -147,6 +192,7 @@ static void step_done(struct tevent_req *req)
 {
 	struct server *s = tevent_req_callback_data(req, struct server);
 	const struct app *a = s->app;
+	struct action *act = s->next_act < s->n_acts ? &s->acts[s->next_act] : NULL;
 	struct smbsess_status st;
 
 	s->req = NULL;
@@ -189,6 +235,8 @@ static void step_done(struct tevent_req *req)
 	case STEP_FILES:
 		st = smbsess_file_enum_recv(req, s, &s->files);
 		talloc_free(req);
+		if (smbsess_status_is_ok(st) && !select_files(s))
+			st = make_status(SMBSESS_DOMAIN_LIBRARY, SMBSESS_E_NOMEM);
 		if (!smbsess_status_is_ok(st)) {
 			server_fail(s, STEP_FILES, st);
 			return;
@@ -198,6 +246,8 @@ static void step_done(struct tevent_req *req)
 	case STEP_FILE_INFO:
 		st = smbsess_file_get_info_recv(req, s, &s->files);
 		talloc_free(req);
+		if (smbsess_status_is_ok(st) && !select_files(s))
+			st = make_status(SMBSESS_DOMAIN_LIBRARY, SMBSESS_E_NOMEM);
 		if (a->mode == MODE_FILE_CLOSE) {
 			s->files_st = st;
 			server_idle(s);
@@ -213,22 +263,31 @@ static void step_done(struct tevent_req *req)
 		st = smbsess_session_delete_recv(req);
 		talloc_free(req);
 		if (smbsess_status_is_ok(st) || is_dropped_connection(st)) {
+			act->done = true;
 			s->done = true;
-			s->dropped = !smbsess_status_is_ok(st);
-			server_idle(s);
-			return;
+			if (!smbsess_status_is_ok(st)) {
+				act->dropped = s->dropped = true;
+				TALLOC_FREE(s->conn);
+			}
+		} else {
+			act->failed = true;
+			act->st = st;
 		}
-		server_fail(s, STEP_DELETE, st);
+		s->next_act++;
+		next_action(s);
 		return;
 	case STEP_CLOSE:
 		st = smbsess_file_close_recv(req);
 		talloc_free(req);
-		if (!smbsess_status_is_ok(st)) {
-			server_fail(s, STEP_CLOSE, st);
-			return;
+		if (smbsess_status_is_ok(st)) {
+			act->done = true;
+			s->done = true;
+		} else {
+			act->failed = true;
+			act->st = st;
 		}
-		s->done = true;
-		server_idle(s);
+		s->next_act++;
+		next_action(s);
 		return;
 	}
 }
@@ -240,6 +299,13 @@ static void server_expired(struct runner_job *job, void *private_data)
 
 	(void)job;
 	TALLOC_FREE(s->req); /* cancels it */
+	if (s->acting && s->next_act < s->n_acts && s->step != STEP_CONNECT) {
+		/* The action under way timed out; the ones after it are not tried. */
+		s->acts[s->next_act].failed = true;
+		s->acts[s->next_act].st = make_status(SMBSESS_DOMAIN_LIBRARY, SMBSESS_E_TIMEOUT);
+		server_idle(s);
+		return;
+	}
 	server_fail(s, s->step, make_status(SMBSESS_DOMAIN_LIBRARY, SMBSESS_E_TIMEOUT));
 }
 
@@ -248,16 +314,24 @@ static void server_start(struct runner_job *job, void *private_data)
 	struct server *s = private_data;
 
 	(void)job;
-	start_step(s, s->step);
+	if (s->acting)
+		next_action(s);
+	else
+		start_step(s, s->step);
 }
 
 void begin(struct server *s, enum step step)
 {
 	struct app *a = s->app;
-	uint64_t ms = (uint64_t)a->cli->timeout_ms * 3 + 5000;
+	/* Three time limits and a little more, and one more for each action after the first. */
+	uint64_t ms = (uint64_t)a->cli->timeout_ms * (3 + (s->n_acts ? s->n_acts - 1 : 0)) + 5000;
 
 	s->busy = true;
 	s->step = step;
+	if (step == STEP_DELETE || step == STEP_CLOSE) {
+		s->acting = true;
+		s->next_act = 0;
+	}
 	s->job = runner_submit(a->runner, ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms, server_start, server_expired, s);
 	if (s->job == NULL) {
 		s->busy = false;
@@ -283,17 +357,5 @@ void run_loop(struct app *a)
 
 struct smbsess_status server_options(struct server *s, const struct cli *c)
 {
-	struct smbsess_status st = smbsess_options_new(s, &s->opts);
-
-	if (smbsess_status_is_ok(st))
-		st = smbsess_options_set_port(s->opts, s->port);
-	if (smbsess_status_is_ok(st) && c->address != NULL)
-		st = smbsess_options_set_address(s->opts, c->address);
-	if (smbsess_status_is_ok(st))
-		st = smbsess_options_set_timeout(s->opts, c->timeout_ms);
-	if (smbsess_status_is_ok(st))
-		st = smbsess_options_set_signing(s->opts, c->signing);
-	if (smbsess_status_is_ok(st))
-		st = smbsess_options_set_encryption(s->opts, c->encryption);
-	return st;
+	return make_options(s, s->port, c->address, c->timeout_ms, c->signing, c->encryption, &s->opts);
 }

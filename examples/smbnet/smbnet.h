@@ -9,6 +9,8 @@
  *   text.c     tables, lists and detail views
  *   json.c     the JSON writer and the --json document
  *   confirm.c  what /DELETE and /CLOSE will do, and the question
+ *   glob.c     --path GLOB
+ *   watch.c    --watch: list, then print the changes
  *   main.c     main()
  *
  * Credentials, server names and the runner come from ../common (shared
@@ -37,6 +39,7 @@
 
 #define SMBNET_DEFAULT_PORT 445
 #define SMBNET_DEFAULT_TIMEOUT_MS 30000u
+#define SMBNET_DEFAULT_PARALLEL 32u
 #define SMBNET_PASSWORD_ENV CREDS_PASSWORD_ENV
 
 /* Status codes smbnet tells apart (values from MS-ERREF and errno). */
@@ -68,7 +71,7 @@ enum mode {
 	MODE_SESSION_DELETE, /* session [\\CLIENT] /DELETE */
 	MODE_FILE_LIST,      /* file [--path] [--client-user] */
 	MODE_FILE_DETAIL,    /* file ID */
-	MODE_FILE_CLOSE      /* file ID /CLOSE */
+	MODE_FILE_CLOSE      /* file ID /CLOSE, file --path|--client-user /CLOSE */
 };
 
 struct cli {
@@ -77,10 +80,14 @@ struct cli {
 	bool have_id;
 	uint32_t id;
 	bool sw_delete, sw_list, sw_close, sw_yes;
-	const char *path;        /* --path */
+	const char *path;        /* --path GLOB */
+	const char *base_path;   /* its literal beginning, sent to the server (NULL: none) */
 	const char *client_user; /* --client-user */
-	const char **servers;    /* -S items, HOST[:PORT] each */
+	const char **servers;    /* -S items and the lines of -S @FILE, HOST[:PORT] each, as written */
 	size_t n_servers;
+	size_t n_lists;          /* -S @FILE given */
+	uint32_t parallel;       /* --parallel: servers asked at once */
+	uint32_t watch_ms;       /* --watch: 0 when not watching */
 	const char *address; /* -I */
 	uint16_t port;       /* -p, else 445 */
 	const char *user_arg;
@@ -107,6 +114,17 @@ enum step { STEP_CONNECT, STEP_SESSIONS, STEP_CONNECTIONS, STEP_FILES, STEP_FILE
 
 struct app;
 
+/* One thing /DELETE or /CLOSE does on a server: close a file, or end the sessions of a client and/or user. */
+struct action {
+	uint32_t id;        /* file_close */
+	const char *path;   /* file_close: the file's path, when it was listed */
+	const char *client; /* session_delete: the client (NULL: any) */
+	const char *user;   /* session_delete: the user (NULL: any); file_close: the file's user, when listed */
+	bool done, failed;
+	bool dropped; /* session_delete: the server ended smbnet's own session as well */
+	struct smbsess_status st;
+};
+
 struct server {
 	struct app *app;
 	const char *spec; /* as given to -S: names the server in messages and output */
@@ -128,11 +146,17 @@ struct server {
 	bool sessions_asked;
 	struct smbsess_connection_list *conns; /* detail view; NULL when the server gives none */
 	struct smbsess_file_list *files;
+	size_t *fsel; /* the entries of files that --path selects, in order */
+	size_t nfsel;
 	struct smbsess_status files_st; /* the preview before /CLOSE may fail */
 	bool files_asked;
 
-	bool done;    /* /DELETE or /CLOSE succeeded */
-	bool dropped; /* /DELETE ended smbnet's own session as well */
+	struct action *acts; /* /DELETE and /CLOSE, done in order */
+	size_t n_acts, next_act;
+	size_t *sess_act;    /* /DELETE: the action of each listed session (SIZE_MAX: none) */
+	bool acting;         /* after the question */
+	bool done;           /* an action succeeded */
+	bool dropped;        /* a /DELETE ended smbnet's own session as well */
 };
 
 struct app {
@@ -158,6 +182,16 @@ void begin(struct server *s, enum step step);
 void run_loop(struct app *a);
 /* Errors after which a /DELETE counts as done: the server ended our own session too. */
 bool is_dropped_connection(struct smbsess_status st);
+/* Fills s->fsel with the files that --path selects. */
+bool select_files(struct server *s);
+
+/* ---- --path (glob.c) ---- */
+
+bool glob_has_wildcards(const char *pattern);
+/* Whether @p path matches @p pattern (case-insensitive; see glob.c). */
+bool glob_match(const char *pattern, const char *path);
+/* The literal beginning of @p pattern that the server may filter by (ASCII only), or NULL. */
+char *glob_literal_prefix(TALLOC_CTX *mem, const char *pattern);
 
 /* ---- errors (errors.c) ---- */
 
@@ -167,6 +201,11 @@ bool is_no_such_file(struct smbsess_status st);
 const char *selection(TALLOC_CTX *mem, const struct cli *c);
 /* Why a server failed, in plain words, without the server's name and the status name. */
 const char *error_text(TALLOC_CTX *mem, const struct server *s);
+/* Why one action (or, with @p act NULL, the server) failed at @p step with @p st. */
+const char *failure_text(TALLOC_CTX *mem, const struct server *s, enum step step, struct smbsess_status st,
+			 const struct action *act);
+/* Whether the server or one of its actions failed. */
+bool server_has_failure(const struct server *s);
 void print_errors(TALLOC_CTX *mem, const struct app *a);
 /* 0, 5 when every server failed with access denied, else 1. */
 int exit_status(const struct app *a);
@@ -182,6 +221,11 @@ void file_cells(TALLOC_CTX *mem, const struct smbsess_file_list *l, size_t i, co
 size_t total_sessions(const struct app *a);
 size_t total_files(const struct app *a);
 void print_text(TALLOC_CTX *mem, const struct app *a, FILE *f);
+/* print_text() without "The command completed successfully." */
+void print_body(TALLOC_CTX *mem, const struct app *a, FILE *f);
+/* "\\\\client" */
+const char *unc_text(TALLOC_CTX *mem, const char *client);
+size_t total_actions(const struct app *a);
 
 /* ---- JSON (json.c) ---- */
 
@@ -194,6 +238,8 @@ struct json_obj {
 	bool first;
 };
 void json_obj_begin(struct json_obj *o, FILE *f);
+/* The key of the next member; its value is written next. */
+void json_key(struct json_obj *o, const char *key);
 void json_str(struct json_obj *o, const char *key, const char *value);
 void json_u32(struct json_obj *o, const char *key, uint32_t value);
 void json_true(struct json_obj *o, const char *key);
@@ -208,6 +254,7 @@ void json_arr_begin(struct json_arr *a, FILE *f, const char *key, bool first_mem
 void json_arr_next(struct json_arr *a);
 void json_arr_end(struct json_arr *a);
 
+/* The keys of one session or file; "server" first unless @p server is NULL. */
 void json_session(struct json_obj *o, const char *server, const struct smbsess_session_list *l, size_t i);
 void json_file(struct json_obj *o, const char *server, const struct smbsess_file_list *l, size_t i);
 void print_json(TALLOC_CTX *mem, const struct app *a, FILE *f);
@@ -221,5 +268,10 @@ bool ask_yes_no(void);
  * act on.
  */
 size_t review(TALLOC_CTX *mem, struct app *a, FILE *f);
+
+/* ---- --watch (watch.c) ---- */
+
+/* Lists, then prints the changes every c->watch_ms until SIGINT or SIGTERM. Returns the exit status. */
+int watch(TALLOC_CTX *mem, const struct cli *c, enum mode mode, struct smbsess_credentials *creds);
 
 #endif

@@ -132,7 +132,7 @@ static const char *u32_text(TALLOC_CTX *mem, uint32_t v)
 	return talloc_asprintf(mem, "%" PRIu32, v);
 }
 
-static const char *unc_text(TALLOC_CTX *mem, const char *client)
+const char *unc_text(TALLOC_CTX *mem, const char *client)
 {
 	return talloc_asprintf(mem, "\\\\%s", client ? client : "");
 }
@@ -311,7 +311,7 @@ size_t total_files(const struct app *a)
 
 	for (size_t i = 0; i < a->n_servers; i++)
 		if (!a->servers[i]->failed && a->servers[i]->files != NULL)
-			n += smbsess_file_list_count(a->servers[i]->files);
+			n += a->servers[i]->nfsel;
 	return n;
 }
 
@@ -331,11 +331,11 @@ static void print_file_table(TALLOC_CTX *mem, const struct app *a, FILE *f)
 
 		if (s->failed || s->files == NULL)
 			continue;
-		for (size_t i = 0; i < smbsess_file_list_count(s->files); i++) {
+		for (size_t j = 0; j < s->nfsel; j++) {
 			const char *row[5];
 
 			row[0] = s->spec;
-			file_cells(mem, s->files, i, row + 1);
+			file_cells(mem, s->files, s->fsel[j], row + 1);
 			table_row(&t, srv ? row : row + 1);
 		}
 	}
@@ -371,36 +371,63 @@ static void print_file_detail(TALLOC_CTX *mem, const struct app *a, FILE *f)
 	}
 }
 
+static bool any_failed(const struct app *a)
+{
+	for (size_t i = 0; i < a->n_servers; i++)
+		if (server_has_failure(a->servers[i]))
+			return true;
+	return false;
+}
+
+size_t total_actions(const struct app *a)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n_servers; i++)
+		n += a->servers[i]->n_acts;
+	return n;
+}
+
 static void print_done(TALLOC_CTX *mem, const struct app *a, FILE *f)
 {
-	const struct cli *c = a->cli;
-
+	if (a->mode == MODE_FILE_CLOSE && !a->cli->have_id && total_actions(a) == 0 && !any_failed(a)) {
+		fputs("There are no open files that match; nothing was done.\n", f);
+		return;
+	}
 	for (size_t k = 0; k < a->n_servers; k++) {
 		const struct server *s = a->servers[k];
 		const char *spec = text_clean(mem, s->spec);
 
 		if (!s->done)
 			continue;
-		if (a->mode == MODE_FILE_CLOSE)
-			fprintf(f, "File ID %" PRIu32 " on %s has been closed.\n", c->id, spec);
-		else if (c->client == NULL && c->client_user == NULL)
-			fprintf(f, "Every session on %s has been ended.\n", spec);
-		else
-			fprintf(f, "The sessions %s on %s have been ended.\n", text_clean(mem, selection(mem, c)), spec);
+		for (size_t i = 0; i < s->n_acts; i++) {
+			const struct action *act = &s->acts[i];
+			struct cli sel = { .client = act->client, .client_user = act->user };
+
+			if (!act->done)
+				continue;
+			if (a->mode == MODE_FILE_CLOSE)
+				fprintf(f, "File ID %" PRIu32 " on %s has been closed.\n", act->id, spec);
+			else if (act->client == NULL && act->user == NULL)
+				fprintf(f, "Every session on %s has been ended.\n", spec);
+			else
+				fprintf(f, "The sessions %s on %s have been ended.\n", text_clean(mem, selection(mem, &sel)),
+					spec);
+		}
 		if (s->dropped)
 			fprintf(f, "(%s closed smbnet's own connection as well.)\n", spec);
 	}
 }
 
-static bool any_failed(const struct app *a)
-{
-	for (size_t i = 0; i < a->n_servers; i++)
-		if (a->servers[i]->failed)
-			return true;
-	return false;
-}
 
 void print_text(TALLOC_CTX *mem, const struct app *a, FILE *f)
+{
+	print_body(mem, a, f);
+	if (!any_failed(a) && !a->declined)
+		fputs("The command completed successfully.\n", f);
+}
+
+void print_body(TALLOC_CTX *mem, const struct app *a, FILE *f)
 {
 	bool all_failed = true;
 
@@ -437,6 +464,4 @@ void print_text(TALLOC_CTX *mem, const struct app *a, FILE *f)
 		print_done(mem, a, f);
 		break;
 	}
-	if (!any_failed(a) && !a->declined)
-		fputs("The command completed successfully.\n", f);
 }

@@ -12,17 +12,10 @@ clients from 127.0.0.2 to 127.0.0.6.
 
 usage: cli.py SMBNET        (root, Debian's /usr/bin/python3; see tests/harness)
 """
-import json
 import os
-import pty
 import re
-import select
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 
@@ -30,9 +23,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from tap import check, diag, results, section, timings  # noqa: E402
 import sambatest  # noqa: E402
 from sambatest import ImpacketClient, SmbServer, netfileenum, netsessenum  # noqa: E402
+import clitools  # noqa: E402
+from clitools import Silent, blocks, fmt_counter, pty_run, raw, table_rows  # noqa: E402
 
 SMBNET = sys.argv[1] if len(sys.argv) > 1 else None
 PW = "Cli!pw-42"
+clitools.SMBNET = SMBNET
+clitools.SECRETS.append(PW)
 ADMIN = "scli_admin"  # BUILTIN\Administrators: lists sessions and files
 BOB = "scli_bob"      # plain users holding sessions and files
 CAROL = "scli_carol"
@@ -45,39 +42,6 @@ HMS = re.compile(r"^\d\d+:\d\d:\d\d$")
 
 # --------------------------------------------------------------------------
 # running smbnet
-
-class Run:
-    def __init__(self, argv, rc, out, err, seconds):
-        self.argv, self.rc, self.out, self.err, self.seconds = argv, rc, out, err, seconds
-
-    def json(self):
-        try:
-            return json.loads(self.out)
-        except ValueError:
-            return None
-
-    def __str__(self):
-        how = f"exit {self.rc}"
-        if self.rc is not None and self.rc < 0 and self.rc != -999:
-            how = f"killed by {signal.Signals(-self.rc).name}"
-        shown = " ".join(a.replace(PW, "***") for a in self.argv)
-        return f"$ smbnet {shown}\n{how} after {self.seconds:.2f} s\n--- stdout\n{self.out[-3000:]}" \
-               f"--- stderr\n{self.err[-1500:]}"
-
-
-def raw(*args, env=None, stdin=subprocess.DEVNULL, timeout=90):
-    """smbnet with exactly these arguments, stdin not a terminal."""
-    e = dict(os.environ)
-    e.pop("SMBSESS_PASSWORD", None)
-    e.update(env or {})
-    t0 = time.monotonic()
-    try:
-        r = subprocess.run([SMBNET, *args], stdin=stdin, capture_output=True, timeout=timeout, env=e)
-        rc, out, err = r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
-    except subprocess.TimeoutExpired as ex:
-        rc, out, err = -999, (ex.stdout or b"").decode("utf-8", "replace"), f"timed out after {timeout} s"
-    return Run(list(args), rc, out, err, time.monotonic() - t0)
-
 
 class Ctx:
     """The server and its peers."""
@@ -126,76 +90,6 @@ class Ctx:
                        if self.where[n][0] in addresses and (user is None or self.where[n][1] == user))
 
 
-def pty_run(argv, answers, env=None, timeout=30):
-    """smbnet on a pseudo-terminal: each time `answers[i][0]` (a regex) has
-    appeared in the output, `answers[i][1]` is typed. Returns Run with the
-    whole terminal output in out."""
-    e = dict(os.environ)
-    e.pop("SMBSESS_PASSWORD", None)
-    e.update(env or {})
-    master, slave = pty.openpty()
-    t0 = time.monotonic()
-    p = subprocess.Popen([SMBNET, *argv], stdin=slave, stdout=slave, stderr=slave, env=e,
-                         start_new_session=True, close_fds=True)
-    os.close(slave)
-    out = b""
-    todo = list(answers)
-    seen = 0
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        r, _, _ = select.select([master], [], [], 0.1)
-        if r:
-            try:
-                data = os.read(master, 4096)
-            except OSError:  # EIO: the process closed the terminal
-                data = b""
-            if not data:
-                break
-            out += data
-        if todo:
-            text = out.decode("utf-8", "replace")
-            m = re.compile(todo[0][0]).search(text, seen)
-            if m:
-                seen = m.end()
-                os.write(master, todo.pop(0)[1].encode() + b"\n")
-        if not r and p.poll() is not None:
-            break
-    try:
-        rc = p.wait(max(1, end - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        p.kill()
-        rc = p.wait()
-    os.close(master)
-    return Run(list(argv), rc, out.decode("utf-8", "replace").replace("\r\n", "\n"), "", time.monotonic() - t0)
-
-
-def table_rows(out):
-    """Rows of a NET-style table: the lines after the line of dashes, up to the footer."""
-    lines = out.splitlines()
-    try:
-        start = next(i for i, line in enumerate(lines) if line and set(line) == {"-"}) + 1
-    except StopIteration:
-        return []
-    return [line for line in lines[start:] if line and not line.startswith("The command")]
-
-
-def blocks(out):
-    """Label/value blocks (list and detail views): list of dicts."""
-    res, cur = [], {}
-    for line in out.splitlines():
-        if not line.strip() or line.startswith("The command"):
-            if cur:
-                res.append(cur)
-            cur = {}
-            continue
-        m = re.match(r"^(\S+(?: \S+)*?)(?: {2,}(.*))?$", line)
-        if m:
-            cur[m.group(1)] = m.group(2) or ""
-    if cur:
-        res.append(cur)
-    return res
-
-
 def session_rows(out):
     """(computer, user, opens, idle) of each table row; the computer keeps its backslashes."""
     rows = []
@@ -204,39 +98,6 @@ def session_rows(out):
         if len(parts) >= 4:
             rows.append((parts[0], parts[1], parts[-2], parts[-1]))
     return rows
-
-
-def fmt_counter(c):
-    return "\n".join(f"{v} x {k}" for k, v in sorted(c.items(), key=str))
-
-
-class Silent:
-    """A TCP listener that accepts and never answers (for time limits)."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.conns = []
-        self.stop = False
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
-
-    def _loop(self):
-        self.sock.settimeout(0.2)
-        while not self.stop:
-            try:
-                self.conns.append(self.sock.accept()[0])
-            except OSError:
-                pass
-
-    def close(self):
-        self.stop = True
-        self.thread.join(2)
-        for c in self.conns:
-            c.close()
-        self.sock.close()
 
 
 # --------------------------------------------------------------------------
@@ -454,9 +315,10 @@ def delete_checks(x):
     while time.monotonic() < end and x.clients["e"].echo():
         time.sleep(0.2)
     check(rj.rc == 0 and rj.json() == {"done": [{"server": "127.0.0.1", "operation": "session_delete",
-                                                 "client": "127.0.0.6"}], "errors": []}
+                                                 "client": "127.0.0.6", "user": CAROL}], "errors": []}
           and not x.clients["e"].echo(),
-          "--json session //CLIENT --Delete --Y: {done: [...]}, that session is gone", rj)
+          "--json session //CLIENT --Delete --Y: {done: [one entry per session ended]}, that session is gone",
+          rj)
     x.clients["e"].close()
     end = time.monotonic() + 5  # the ended smbd processes may still be leaving the session table
     while True:

@@ -145,6 +145,77 @@ static void test_specs(void)
 	talloc_free(mem);
 }
 
+static void test_glob(void)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	static const struct {
+		const char *pattern, *path;
+		bool want;
+	} cases[] = {
+		{ "*\\budget.xlsx", "C:\\Shares\\Finance\\Q3\\budget.xlsx", true },
+		{ "*\\BUDGET.XLSX", "C:\\Shares\\Finance\\Q3\\Budget.xlsx", true },
+		{ "*\\budget.xlsx", "C:\\Shares\\Finance\\Q3\\budget.xlsx.bak", false },
+		{ "*\\budget.xlsx", "C:\\Shares\\my-budget.xlsx", false },
+		{ "C:\\Shares\\Finance\\*", "C:\\shares\\finance\\a\\b.txt", true },
+		{ "C:\\Shares\\Finance\\*", "C:\\Shares\\Finance2\\b.txt", false },
+		{ "C:\\Shares\\Finance", "C:\\Shares\\Finance\\b.txt", true },
+		{ "C:\\Shares\\Finance", "C:\\Shares\\Finance", true },
+		{ "C:\\Shares\\Finance\\", "C:\\Shares\\Finance\\b.txt", true },
+		{ "C:\\Shares\\Finance", "C:\\Shares\\Finance2\\b.txt", false },
+		{ "*\\q?\\*", "C:\\x\\Q3\\a", true },
+		{ "*\\q?\\*", "C:\\x\\Q33\\a", false },
+		{ "*[0-9].txt", "C:\\a7.TXT", true },
+		{ "*[!0-9].txt", "C:\\a7.txt", false },
+		{ "*[^0-9].txt", "C:\\ab.txt", true },
+		{ "*[]x].txt", "C:\\a].txt", true },
+		{ "*[ab", "C:\\x[ab", true },
+		{ "*GR\xc3\x9c\xc3\x9f*", "C:\\gr\xc3\xbc\xc3\x9f" "e.txt", true },
+		{ "*\xc3\xa9*", "C:\\\xc3\x89t\xc3\xa9", true },
+		{ "a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
+		{ "*", "", true },
+		{ "?", "", false },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ok(glob_match(cases[i].pattern, cases[i].path) == cases[i].want, "glob '%s' %s '%s'", cases[i].pattern,
+		   cases[i].want ? "matches" : "does not match", cases[i].path);
+	ok(strcmp(glob_literal_prefix(mem, "C:\\Shares\\Fin*\\x"), "C:\\Shares\\Fin") == 0 &&
+		   glob_literal_prefix(mem, "*\\budget.xlsx") == NULL &&
+		   strcmp(glob_literal_prefix(mem, "C:\\S\\a.txt"), "C:\\S\\a.txt") == 0 &&
+		   strcmp(glob_literal_prefix(mem, "C:\\Gr\xc3\xbc*"), "C:\\Gr") == 0,
+	   "the literal prefix sent as base path: up to the first wildcard, ASCII only");
+	talloc_free(mem);
+}
+
+static void test_server_list(void)
+{
+	TALLOC_CTX *mem = talloc_new(NULL);
+	char path[] = "/tmp/smbnet-unit-list-XXXXXX", err[512];
+	const char **specs = NULL;
+	size_t n = 0;
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	fputs("# servers\n\nfs1\n  fs2:4455  # second\r\n[::1]:445\n\t\n[fe80::1]\n", f);
+	fclose(f);
+	ok(server_list_read(mem, path, &specs, &n, err, sizeof err) && n == 4 && strcmp(specs[0], "fs1") == 0 &&
+		   strcmp(specs[1], "fs2:4455") == 0 && strcmp(specs[2], "[::1]:445") == 0 &&
+		   strcmp(specs[3], "[fe80::1]") == 0,
+	   "a server list: comments, blank lines, spaces and CRLF skipped, names kept as written");
+	f = fopen(path, "w");
+	fputs("fs1\nfs2 fs3\n", f);
+	fclose(f);
+	ok(!server_list_read(mem, path, &specs, &n, err, sizeof err) && strstr(err, ":2: 'fs2 fs3'") != NULL,
+	   "two names on one line: refused with FILE:LINE (%s)", err);
+	f = fopen(path, "w");
+	fputs("fs1:99999\n", f);
+	fclose(f);
+	ok(!server_list_read(mem, path, &specs, &n, err, sizeof err) && strstr(err, ":1:") != NULL,
+	   "a bad port: refused (%s)", err);
+	unlink(path);
+	talloc_free(mem);
+}
+
 static void test_credentials(void)
 {
 	TALLOC_CTX *mem = talloc_new(NULL);
@@ -233,6 +304,14 @@ static void test_command_line(void)
 	ok(parse(mem, &c, &m, "-kN session") == 0 && c.kerberos && c.no_pass, "clustered short flags -kN");
 	ok(parse(mem, &c, &m, "--help") == 0 && c.help && parse(mem, &c, &m, "session /?") == 0 && c.help,
 	   "--help and /?");
+	ok(parse(mem, &c, &m, "file --path C:\\S\\*\\budget.xlsx /CLOSE") == 0 && m == MODE_FILE_CLOSE && !c.have_id &&
+		   strcmp(c.base_path, "C:\\S\\") == 0 && c.parallel == 32,
+	   "file --path GLOB /CLOSE: a bulk close; the literal prefix is the base path; --parallel 32 by default");
+	ok(parse(mem, &c, &m, "-S a,b file --client-user bob --close") == 0 && m == MODE_FILE_CLOSE,
+	   "file --client-user U --close on two servers");
+	ok(parse(mem, &c, &m, "--parallel 3 --watch 2.5 session --client-user bob") == 0 && m == MODE_SESSION_LIST &&
+		   c.parallel == 3 && c.watch_ms == 2500,
+	   "--parallel 3 --watch 2.5 session");
 
 	static const char *const bad[] = {
 		"",
@@ -267,6 +346,16 @@ static void test_command_line(void)
 		"-I x -S a,b session",
 		"--client-user= session",
 		"-S",
+		"--parallel 0 session",
+		"--parallel x session",
+		"--watch 0 session",
+		"--watch 0.01 file",
+		"--watch 1 file 7",
+		"--watch 1 session \\\\PC1",
+		"--watch 1 session /DELETE /Y",
+		"--watch 1 file --path x /CLOSE",
+		"--path= file",
+		"-S @/nonexistent/list session",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		ok(parse(mem, &c, &m, bad[i]) == SMBNET_EXIT_USAGE, "usage error: smbnet %s", bad[i]);
@@ -332,6 +421,8 @@ int main(void)
 	test_json();
 	test_text();
 	test_specs();
+	test_glob();
+	test_server_list();
 	test_credentials();
 	test_command_line();
 	test_errors();
