@@ -420,6 +420,13 @@ def sec_errors(srv, admin):
     with smbsess.Connection("127.0.0.1", admin, port=srv.port, max_entries=1) as conn:
         expect_error(smbsess.LimitExceeded, conn.sessions, "sessions() with max_entries=1 and more sessions",
                      "SMBSESS_E_LIMIT")
+    with smbsess.Connection("127.0.0.1", admin, port=srv.port, max_bytes=1024) as conn:
+        expect_error(smbsess.LimitExceeded, conn.files, "files() with a byte budget of 1 KiB (max_bytes, libsmbsess 0.2)",
+                     "SMBSESS_E_LIMIT")
+    with smbsess.Connection("127.0.0.1", admin, port=srv.port, max_bytes=1 << 20) as conn:
+        within, unbounded = conn.files(), smbsess.Connection("127.0.0.1", admin, port=srv.port).files()
+        check(within and within == unbounded, "files() within a byte budget of 1 MiB lists them all",
+              f"{within}\n{unbounded}")
     expect_error(smbsess.InvalidArgument, lambda: smbsess.Connection("", admin, port=srv.port),
                  "an empty server name", "SMBSESS_E_INVALID_ARGUMENT")
     conn = smbsess.Connection("127.0.0.1", admin, port=srv.port)
@@ -560,7 +567,7 @@ def sec_example(srv, admin_pw_user):
 
 
 def main():
-    print("1..58", flush=True)
+    print("1..60", flush=True)
     section("offline", 15, sec_offline)
     tmp = tempfile.mkdtemp(prefix="smbsess-py.")
     srv = SmbServer(os.path.join(tmp, "a"))
@@ -582,7 +589,7 @@ def main():
         bob2 = ImpacketClient(srv2, BOB, PW, source=ADDR2)
         bob2.open("share", "second.txt")
         section("calls", 19, sec_calls, srv, admin, root_creds, (carol, bob, handles))
-        section("errors", 10, sec_errors, srv, admin)
+        section("errors", 12, sec_errors, srv, admin)
         section("list_many", 6, sec_many, srv, srv2, admin)
         section("memory", 4, sec_memory, srv, admin)
         section("example", 4, sec_example, srv, ADMIN)

@@ -37,8 +37,8 @@ class Status(ctypes.Structure):
 # tevent_req_fn: void (*)(struct tevent_req *req)
 REQ_CALLBACK = ctypes.CFUNCTYPE(None, c_void_p)
 
-# name: (restype, argtypes). Only functions of the SMBSESS_0.1 node: the
-# binding runs on every libsmbsess.so.0.
+# name: (restype, argtypes). The functions of the SMBSESS_0.1 node, which
+# every libsmbsess.so.0 has.
 _Table = Dict[str, Tuple[Any, List[Any]]]
 
 _SMBSESS: _Table = {
@@ -118,6 +118,11 @@ _SMBSESS: _Table = {
     "smbsess_connection_share": (c_char_p, [c_void_p, c_size_t]),
 }
 
+# Functions of later nodes: set up when the loaded library has them.
+_SMBSESS_0_2: _Table = {
+    "smbsess_options_set_max_bytes": (Status, [c_void_p, ctypes.c_uint64]),  # SMBSESS_0.2
+}
+
 # talloc_new() and talloc_free() are macros over these.
 _TALLOC: _Table = {
     "talloc_named_const": (c_void_p, [c_void_p, c_size_t, c_char_p]),
@@ -149,6 +154,10 @@ class Native:
             for name, (res, args) in table.items():
                 fn = getattr(lib, name)
                 fn.restype, fn.argtypes = res, args
+        for name, (res, args) in _SMBSESS_0_2.items():
+            if hasattr(self.smbsess, name):
+                fn = getattr(self.smbsess, name)
+                fn.restype, fn.argtypes = res, args
         self.version: str = self.smbsess.smbsess_version().decode()
 
     def __getattr__(self, name: str) -> Any:
@@ -156,6 +165,13 @@ class Native:
         if name.startswith("smbsess_"):
             return getattr(self.smbsess, name)
         raise AttributeError(name)
+
+    def optional(self, name: str, since: str) -> Any:
+        """A function of a later version node; NotImplementedError when the
+        loaded library is older."""
+        if name not in _SMBSESS_0_2 or not hasattr(self.smbsess, name):
+            raise NotImplementedError(f"{name} needs libsmbsess {since} or later; {self.path} is {self.version}")
+        return getattr(self.smbsess, name)
 
     def new_context(self, name: bytes, parent: Optional[int] = None) -> int:
         ctx = self.talloc.talloc_named_const(parent, 0, name)

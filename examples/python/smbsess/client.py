@@ -148,7 +148,8 @@ class Credentials(_Owned):
 
 def make_options(ctx: int, port: int, address: Optional[str], timeout: float, signing: PolicyLike,
                  encryption: PolicyLike, dialects: Optional[Tuple[int, int]],
-                 max_entries: Optional[int], page_size: Optional[int]) -> ctypes.c_void_p:
+                 max_entries: Optional[int], page_size: Optional[int],
+                 max_bytes: Optional[int] = None) -> ctypes.c_void_p:
     """struct smbsess_options on ctx with these values."""
     n = _native.native()
     opts = ctypes.c_void_p()
@@ -170,6 +171,10 @@ def make_options(ctx: int, port: int, address: Optional[str], timeout: float, si
         raise_status(n.smbsess_options_set_max_entries(opts, max_entries), "max_entries")
     if page_size is not None:
         raise_status(n.smbsess_options_set_page_size(opts, page_size), "page_size")
+    if max_bytes is not None:
+        if not isinstance(max_bytes, int) or not 0 <= max_bytes < 1 << 64:
+            raise ValueError(f"max_bytes: a byte count, not {max_bytes!r}")
+        raise_status(n.optional("smbsess_options_set_max_bytes", "0.2")(opts, max_bytes), "max_bytes")
     return opts
 
 
@@ -231,14 +236,16 @@ class Connection(_Owned):
     name). ``timeout`` in seconds applies to connecting and to each request.
     ``signing`` and ``encryption``: Policy.AUTO, .REQUIRED or .OFF (also as
     strings). ``dialects``: (min, max) of Dialect. ``max_entries``: most
-    entries one listing may collect before LimitExceeded. ``page_size``:
-    bytes per answer asked of the server (default: everything at once).
+    entries one listing may collect before LimitExceeded; ``max_bytes``:
+    most memory one listing may hold (libsmbsess 0.2; default 512 MiB).
+    ``page_size``: bytes per answer asked of the server (default: everything
+    at once).
     """
 
     def __init__(self, server: str, credentials: Credentials, port: int = 445, address: Optional[str] = None,
                  timeout: float = 30, signing: PolicyLike = Policy.AUTO, encryption: PolicyLike = Policy.AUTO,
                  *, dialects: Optional[Tuple[int, int]] = None, max_entries: Optional[int] = None,
-                 page_size: Optional[int] = None) -> None:
+                 max_bytes: Optional[int] = None, page_size: Optional[int] = None) -> None:
         if not isinstance(credentials, Credentials):
             raise TypeError("credentials: a smbsess.Credentials")
         super().__init__(b"smbsess.Connection")
@@ -247,7 +254,7 @@ class Connection(_Owned):
         n = _native.native()
         try:
             opts = make_options(self._ctx, port, address, timeout, signing, encryption, dialects,
-                                max_entries, page_size)
+                                max_entries, page_size, max_bytes)
             conn = ctypes.c_void_p()
             raise_status(n.smbsess_connect(self._ctx, _b(server), credentials._ptr, opts, ctypes.byref(conn)),
                          f"connect to {server}")

@@ -69,8 +69,8 @@ def list_many(servers: Iterable[Union[str, Server]], credentials: Credentials, w
               client: Optional[str] = None, user: Optional[str] = None, path: Optional[str] = None,
               port: int = 445, timeout: float = 30, signing: PolicyLike = Policy.AUTO,
               encryption: PolicyLike = Policy.AUTO, dialects: Optional[Tuple[int, int]] = None,
-              max_entries: Optional[int] = None, page_size: Optional[int] = None,
-              parallel: int = 32) -> List[ServerResult]:
+              max_entries: Optional[int] = None, max_bytes: Optional[int] = None,
+              page_size: Optional[int] = None, parallel: int = 32) -> List[ServerResult]:
     """Lists the sessions (``what="sessions"``, filtered by ``client`` and
     ``user``) or open files (``what="files"``, filtered by ``path`` and
     ``user``) of every server at once, at most ``parallel`` at a time, and
@@ -166,7 +166,7 @@ def list_many(servers: Iterable[Union[str, Server]], credentials: Credentials, w
             pending[0] += 1
             try:
                 opts = make_options(st.ctx, server.port or port, server.address, timeout, signing, encryption,
-                                    dialects, max_entries, page_size)
+                                    dialects, max_entries, page_size, max_bytes)
             except SmbsessError as e:
                 finish(st, ServerResult(spec, error=e))
                 continue
