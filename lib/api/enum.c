@@ -3,7 +3,9 @@
  * loop over ERROR_MORE_DATA with resume handles, the entry limit, and the
  * step down through information levels on ERROR_INVALID_LEVEL.
  */
-#include <strings.h>
+#include <locale.h>
+#include <pthread.h>
+#include <wctype.h>
 
 #include "api.h"
 #include "lists.h"
@@ -89,6 +91,64 @@ static const char *skip_backslashes(const char *s)
 }
 
 /*
+ * Names are compared without regard to case the way Windows compares them:
+ * character by character, each mapped to its Unicode uppercase (towupper in
+ * the C.UTF-8 locale, which glibc has built in). Without that locale only
+ * ASCII letters fold. Bytes that do not form UTF-8 compare as themselves.
+ */
+static locale_t utf8_locale;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_init(void)
+{
+	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* The next character of @p *p, folded to upper case; advances *p. */
+static uint32_t next_upper(const char **p)
+{
+	const unsigned char *s = (const unsigned char *)*p;
+	uint32_t c = s[0], min;
+	size_t n;
+
+	if (c < 0x80) {
+		*p += 1;
+		return c >= 'a' && c <= 'z' ? c - 32 : c;
+	}
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, c &= 0x1F, min = 0x80;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, c &= 0x0F, min = 0x800;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, c &= 0x07, min = 0x10000;
+	else
+		goto raw;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			goto raw;
+		c = (c << 6) | (s[i] & 0x3Fu);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		goto raw;
+	*p += n;
+	pthread_once(&utf8_once, utf8_locale_init);
+	return utf8_locale != (locale_t)0 ? (uint32_t)towupper_l((wint_t)c, utf8_locale) : c;
+raw:
+	*p += 1;
+	return 0x110000u + s[0]; /* no character has this value */
+}
+
+/* @p name equals @p want (or, with @p prefix, starts with it), case ignored. */
+static bool name_matches(const char *name, const char *want, bool prefix)
+{
+	while (*want != '\0') {
+		if (*name == '\0' || next_upper(&name) != next_upper(&want))
+			return false;
+	}
+	return prefix || *name == '\0';
+}
+
+/*
  * Whether an entry passes the caller's filters. Servers are asked to filter
  * too, but some ignore it (Samba ignores the session filters and the file
  * base path), so the answer is filtered here as well.
@@ -98,18 +158,19 @@ static bool keep(const struct enum_state *s, const void *e)
 	switch (s->k->kind) {
 	case SMBSESS__SRVSVC_SESSIONS: {
 		const struct smbsess__srvsvc_sess_info *x = e;
-		if (s->filter1 && (!x->client || strcasecmp(skip_backslashes(x->client), skip_backslashes(s->filter1))))
+		if (s->filter1 &&
+		    (!x->client || !name_matches(skip_backslashes(x->client), skip_backslashes(s->filter1), false)))
 			return false;
 		/* Levels without a user name cannot be filtered by it here. */
-		if (s->filter2 && x->user && strcasecmp(x->user, s->filter2))
+		if (s->filter2 && x->user && !name_matches(x->user, s->filter2, false))
 			return false;
 		return true;
 	}
 	case SMBSESS__SRVSVC_FILES: {
 		const struct smbsess__srvsvc_file_info *x = e;
-		if (s->filter1 && x->path && strncasecmp(x->path, s->filter1, strlen(s->filter1)))
+		if (s->filter1 && x->path && !name_matches(x->path, s->filter1, true))
 			return false;
-		if (s->filter2 && x->user && strcasecmp(x->user, s->filter2))
+		if (s->filter2 && x->user && !name_matches(x->user, s->filter2, false))
 			return false;
 		return true;
 	}
