@@ -150,9 +150,13 @@ static void bind_received(struct tevent_req *subreq)
 	}
 	p->ev = s->ev;
 	p->transport = s->transport;
-	/* Our fragments fit what the server receives; its fragments may be as large as it said it sends. */
-	p->max_xmit = recv < SMBSESS__RPC_MAX_FRAG ? recv : SMBSESS__RPC_MAX_FRAG;
-	p->max_recv = xmit > SMBSESS__RPC_MAX_FRAG ? xmit : SMBSESS__RPC_MAX_FRAG;
+	/*
+	 * Our fragments fit what the server receives; its fragments are held
+	 * to what it said it sends (at most what we proposed, the largest a
+	 * fragment can be: the fewer fragments, the fewer READs).
+	 */
+	p->max_xmit = recv;
+	p->max_recv = xmit;
 	p->next_call_id = 2;
 	p->max_stub = SMBSESS__RPC_DEFAULT_MAX_STUB;
 	p->max_frags = SMBSESS__RPC_DEFAULT_MAX_FRAGS;
@@ -201,6 +205,22 @@ struct smbsess_status smbsess__rpc_pipe_error(const struct smbsess__rpc_pipe *pi
 
 /* ================================================================ calls */
 
+/*
+ * A READ of the rest of an answer. Several are in flight at once; their
+ * data is taken in the order they were sent, whatever order they end in.
+ */
+struct read_slot {
+	struct call_state *call;
+	struct tevent_req *subreq; /* NULL once done */
+	uint8_t *data;
+	size_t len;
+	uint32_t asked;
+	bool done;
+};
+
+/* The most READs one call keeps in flight (the SMB2 layer also waits for credits). */
+#define READ_WINDOW 128u
+
 struct call_state {
 	struct tevent_req *req;
 	struct smbsess__rpc_pipe *pipe; /* NULL once the call is off the pipe */
@@ -220,10 +240,35 @@ struct call_state {
 	uint8_t *out;
 	size_t out_len, out_cap;
 	uint32_t nfrags;
+	/*
+	 * Pipelined reads. Once the first fragment is in, its alloc_hint says
+	 * how much stub is still to come; with its frag_length as the size of
+	 * the fragments, that gives the bytes still to read. Enough READs of
+	 * one fragment each go out at once to cover them.
+	 */
+	struct read_slot *slots;   /* ring of READ_WINDOW */
+	unsigned head, inflight;   /* the oldest slot in use, and how many are */
+	uint32_t read_len;         /* what each READ asks for */
+	uint64_t wire_expected;    /* bytes of the answer after its first fragment (0: unknown) */
+	uint64_t wire_asked;       /* of those, asked for or already received */
 };
 
 static void call_sent(struct tevent_req *subreq);
 static void call_received(struct tevent_req *subreq);
+static void read_done(struct tevent_req *subreq);
+
+/* Frees the READs in flight: each becomes a cancel at the SMB2 layer. */
+static void drop_reads(struct call_state *s)
+{
+	if (s->slots == NULL)
+		return;
+	for (unsigned i = 0; i < READ_WINDOW; i++) {
+		TALLOC_FREE(s->slots[i].subreq);
+		TALLOC_FREE(s->slots[i].data);
+		s->slots[i].done = false;
+	}
+	s->inflight = 0;
+}
 
 static void pipe_break(struct smbsess__rpc_pipe *p, struct smbsess_status why)
 {
@@ -262,6 +307,10 @@ static void call_detach(struct call_state *s, bool clean, struct smbsess_status 
 	struct smbsess__rpc_pipe *p = s->pipe;
 
 	TALLOC_FREE(s->subreq);
+	/* A READ left pending would take the next call's answer: the pipe is then not clean. */
+	if (s->inflight > 0)
+		clean = false;
+	drop_reads(s);
 	if (p == NULL)
 		return;
 	if (s->queued)
@@ -474,6 +523,27 @@ static struct smbsess_status out_append(struct call_state *s, const uint8_t *dat
 }
 
 /*
+ * After the first fragment (not the last): how many bytes of the answer
+ * are still to come, from its alloc_hint (the stub still to come, this
+ * fragment's included) and its frag_length taken as the size of the rest.
+ * A hint of 0 (none), or one below this fragment's own stub, says nothing.
+ */
+static void expect_rest(struct call_state *s, const uint8_t *f, const struct rpc_hdr *h)
+{
+	uint32_t hint = smbsess__le32(f + 16);
+	size_t stub = h->frag_length - RPC_RESP_HDR_LEN;
+	size_t per_frag = stub;
+	uint64_t rest, frags;
+
+	s->read_len = h->frag_length;
+	if (hint <= stub || per_frag == 0)
+		return;
+	rest = hint - stub;
+	frags = (rest + per_frag - 1) / per_frag;
+	s->wire_expected = rest + frags * RPC_RESP_HDR_LEN;
+}
+
+/*
  * Consumes the complete fragments in the receive buffer. *finished: the
  * call has its answer (success, or *fault set to the fault's status).
  */
@@ -521,7 +591,11 @@ static struct smbsess_status call_take_fragments(struct call_state *s, bool *fin
 			return SMBSESS__OK;
 		}
 		SMBSESS__CHECK(out_append(s, f + RPC_RESP_HDR_LEN, h.frag_length - RPC_RESP_HDR_LEN));
+		if (s->nfrags == 1 && !(h.flags & RPC_PFC_LAST_FRAG))
+			expect_rest(s, f, &h);
 		smbsess__rpc_rx_consume(&s->rx, h.frag_length);
+		if (s->nfrags == 1)
+			s->wire_asked = s->rx.len; /* what came with the first answer already */
 		if (h.flags & RPC_PFC_LAST_FRAG) {
 			*finished = true;
 			/* Anything after the last fragment belongs to no call. */
@@ -530,29 +604,46 @@ static struct smbsess_status call_take_fragments(struct call_state *s, bool *fin
 	}
 }
 
-static void call_received(struct tevent_req *subreq)
+/* Sends READs until the rest of the answer is covered (at least one, at most the window). */
+static struct smbsess_status pipeline_reads(struct call_state *s)
 {
-	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
-	struct call_state *s = tevent_req_data(req, struct call_state);
 	struct smbsess__rpc_pipe *p = s->pipe;
 	const struct smbsess__rpc_transport *t = p->transport;
-	uint8_t *data = NULL;
-	size_t len = 0;
-	bool more = false, finished = false;
-	struct smbsess_status st, fault = SMBSESS__OK;
 
-	if (s->transceived) {
-		s->transceived = false;
-		st = t->ops->transceive_recv(subreq, s, &data, &len, &more);
-	} else {
-		st = t->ops->read_recv(subreq, s, &data, &len, &more);
-		/* A read must make progress, or a peer could keep us reading forever. */
-		if (smbsess__st_ok(st) && len == 0)
-			st = proto();
+	if (s->slots == NULL) {
+		s->slots = talloc_zero_array(s, struct read_slot, READ_WINDOW);
+		if (s->slots == NULL)
+			return SMBSESS__ST_NOMEM;
 	}
-	TALLOC_FREE(subreq);
-	s->subreq = NULL;
-	if (smbsess__st_ok(st) && len > p->max_recv)
+	if (s->read_len == 0 || s->read_len > p->max_recv)
+		s->read_len = p->max_recv;
+	while (s->inflight < READ_WINDOW && (s->inflight == 0 || s->wire_asked < s->wire_expected)) {
+		struct read_slot *slot = &s->slots[(s->head + s->inflight) % READ_WINDOW];
+
+		slot->call = s;
+		slot->done = false;
+		slot->asked = s->read_len;
+		slot->subreq = t->ops->read_send(s, p->ev, t->ctx, s->read_len);
+		if (slot->subreq == NULL)
+			return SMBSESS__ST_NOMEM;
+		tevent_req_set_callback(slot->subreq, read_done, slot);
+		s->inflight++;
+		s->wire_asked += s->read_len;
+	}
+	return SMBSESS__OK;
+}
+
+/*
+ * Takes @p len bytes of the answer (@p data is freed here): the complete
+ * fragments in it, then the end of the call or more reads.
+ */
+static void call_absorb(struct call_state *s, struct smbsess_status st, uint8_t *data, size_t len,
+			size_t asked)
+{
+	bool finished = false;
+	struct smbsess_status fault = SMBSESS__OK;
+
+	if (smbsess__st_ok(st) && len > asked)
 		st = proto(); /* more than we asked for */
 	if (smbsess__st_ok(st))
 		st = smbsess__rpc_rx_append(s, &s->rx, data, len);
@@ -564,24 +655,80 @@ static void call_received(struct tevent_req *subreq)
 		return;
 	}
 	if (finished) {
-		call_detach(s, true, SMBSESS__OK);
+		/*
+		 * The answer is whole. A READ still in flight now means the
+		 * server's alloc_hint promised more than came: the answer
+		 * stands, the pipe does not (call_detach breaks it).
+		 */
+		call_detach(s, true, proto());
 		if (!smbsess__st_ok(fault)) {
-			smbsess__req_nok(req, fault);
+			smbsess__req_nok(s->req, fault);
 			return;
 		}
-		tevent_req_done(req);
+		tevent_req_done(s->req);
 		return;
 	}
 	/*
 	 * The answer is incomplete by frag_length and LAST_FRAG, whatever
 	 * "more" said (Samba says it whenever anything is queued): read on.
 	 */
-	s->subreq = t->ops->read_send(s, p->ev, t->ctx, p->max_recv);
-	if (s->subreq == NULL) {
-		call_fail(s, SMBSESS__ST_NOMEM);
+	st = pipeline_reads(s);
+	if (!smbsess__st_ok(st))
+		call_fail(s, st);
+}
+
+/* The answer to the last request fragment (the transceive). */
+static void call_received(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
+	struct call_state *s = tevent_req_data(req, struct call_state);
+	const struct smbsess__rpc_transport *t = s->pipe->transport;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	bool more = false;
+	struct smbsess_status st;
+
+	s->transceived = false;
+	st = t->ops->transceive_recv(subreq, s, &data, &len, &more);
+	TALLOC_FREE(subreq);
+	s->subreq = NULL;
+	call_absorb(s, st, data, len, s->pipe->max_recv);
+}
+
+/* One READ ended: its data, and that of the READs before it that ended, in order. */
+static void read_done(struct tevent_req *subreq)
+{
+	struct read_slot *slot = tevent_req_callback_data_void(subreq); /* an element of s->slots */
+	struct call_state *s = slot->call;
+	const struct smbsess__rpc_transport *t = s->pipe->transport;
+	bool more = false;
+	struct smbsess_status st;
+
+	st = t->ops->read_recv(subreq, s, &slot->data, &slot->len, &more);
+	TALLOC_FREE(slot->subreq);
+	/* A read must make progress, or a peer could keep us reading forever. */
+	if (smbsess__st_ok(st) && slot->len == 0)
+		st = proto();
+	if (!smbsess__st_ok(st)) {
+		call_fail(s, st);
 		return;
 	}
-	tevent_req_set_callback(s->subreq, call_received, req);
+	slot->done = true;
+	while (s->inflight > 0 && s->slots[s->head].done) {
+		struct read_slot *first = &s->slots[s->head];
+		uint8_t *data = first->data;
+		size_t len = first->len;
+		uint32_t asked = first->asked;
+
+		first->data = NULL;
+		first->done = false;
+		s->head = (s->head + 1) % READ_WINDOW;
+		s->inflight--;
+		call_absorb(s, SMBSESS__OK, data, len, asked);
+		/* The call may have ended: its slots are gone then. */
+		if (s->pipe == NULL || !tevent_req_is_in_progress(s->req))
+			return;
+	}
 }
 
 struct smbsess_status smbsess__rpc_call_recv(struct tevent_req *req, TALLOC_CTX *mem_ctx,

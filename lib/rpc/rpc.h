@@ -95,8 +95,11 @@ extern const uint8_t smbsess__rpc_srvsvc_uuid[16];
 /* NDR 2.0: 8a885d04-1ceb-11c9-9fe8-08002b104860 v2, in wire layout. */
 extern const uint8_t smbsess__rpc_ndr20_uuid[16];
 
-/* What we propose in the bind, for both directions. */
-#define SMBSESS__RPC_MAX_FRAG 4280
+/*
+ * What we propose in the bind, for both directions: the largest fragment
+ * there is, so that the server's own limit decides (Samba answers 5840).
+ */
+#define SMBSESS__RPC_MAX_FRAG 65535
 /* Neither side may announce less ([C706] 12.6.3.1: MustRecvFragSize). */
 #define SMBSESS__RPC_MIN_FRAG 1432
 /* 0 as a timeout means this. */

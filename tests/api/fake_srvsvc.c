@@ -178,7 +178,8 @@ static void queue_bind_ack(struct fake_srvsvc *f, TALLOC_CTX *mem, const uint8_t
 	size_t o = 0;
 
 	memset(b, 0, sizeof b);
-	f->max_recv_frag = len >= 18 ? smbsess__le16(bind + 16) : 4280;
+	/* It sends fragments of what the client receives, at most the 4280 it announces. */
+	f->max_recv_frag = len >= 20 && smbsess__le16(bind + 18) < 4280 ? smbsess__le16(bind + 18) : 4280;
 	smbsess__put_le16(b + 16, 4280);
 	smbsess__put_le16(b + 18, 4280);
 	smbsess__put_le32(b + 20, 0x12345);

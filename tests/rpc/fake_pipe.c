@@ -126,7 +126,9 @@ static void answer(struct fake *f, uint8_t ptype, uint32_t call_id)
 			size_t c = stub_len - off < per ? stub_len - off : per;
 			uint8_t flags = (off == 0 ? 1 : 0) | (off + c == stub_len ? 2 : 0);
 
-			p = pdu_response(t, call_id, flags, (uint32_t)(stub_len - off), stub + off, c, &len);
+			uint32_t hint = f->no_alloc_hint ? 0 : (uint32_t)(stub_len - off) + f->alloc_hint_add;
+
+			p = pdu_response(t, call_id, flags, hint, stub + off, c, &len);
 			enqueue(f, p, len);
 			off += c;
 		} while (off < stub_len);
@@ -183,6 +185,10 @@ struct fake_op {
 static int fake_op_destructor(struct fake_op *o)
 {
 	o->f->inflight--;
+	/* A deferred read the client freed is no longer held. */
+	for (size_t i = 0; i < o->f->ndeferred; i++)
+		if (o->f->deferred[i] != NULL && tevent_req_data(o->f->deferred[i], struct fake_op) == o)
+			o->f->deferred[i] = NULL;
 	return 0;
 }
 
@@ -259,11 +265,32 @@ static struct tevent_req *fake_read_send(TALLOC_CTX *mem, struct tevent_context 
 
 	if (req == NULL)
 		return NULL;
+	o->f->nreads++;
 	if (o->f->hold || o->f->hold_read)
 		return req;
 	serve(o->f, o, max);
+	if (o->f->defer_reads && o->f->ndeferred < FAKE_MAX_LOG) {
+		o->f->deferred[o->f->ndeferred++] = req;
+		return req;
+	}
 	tevent_req_done(req);
 	return tevent_req_post(req, ev);
+}
+
+void fake_release_reads(struct fake *f, bool reverse)
+{
+	size_t n = f->ndeferred;
+
+	/* Ending one may make the client free others: their destructor clears their entry. */
+	for (size_t k = 0; k < n; k++) {
+		size_t i = reverse ? n - 1 - k : k;
+		struct tevent_req *req = f->deferred[i];
+
+		f->deferred[i] = NULL;
+		if (req != NULL)
+			tevent_req_done(req);
+	}
+	f->ndeferred = 0;
 }
 
 static struct tevent_req *fake_write_send(TALLOC_CTX *mem, struct tevent_context *ev, void *ctx,

@@ -51,6 +51,12 @@ struct fake {
 	bool never_more;       /* always report more = false */
 	bool hold;             /* transceive and read never complete */
 	bool hold_read;        /* only read never completes */
+	bool defer_reads;      /* reads take their data when sent, end at fake_release_reads */
+	struct tevent_req *deferred[FAKE_MAX_LOG];
+	size_t ndeferred;
+	size_t nreads;         /* reads the client sent */
+	uint32_t alloc_hint_add; /* added to every response fragment's alloc_hint (a lying server) */
+	bool no_alloc_hint;    /* alloc_hint 0 in every response fragment */
 	struct smbsess_status fail_transceive; /* fail every transceive with this */
 	uint16_t ack_xmit, ack_recv;           /* the bind_ack's sizes */
 	uint32_t fault;                        /* answer requests with this fault */
@@ -66,6 +72,9 @@ struct fake {
 
 /* A fake on @p mem, with a transport that is a talloc child of it. */
 struct fake *fake_new(TALLOC_CTX *mem, struct tevent_context *ev);
+
+/* Ends the deferred reads still held (those the client freed are gone), last sent first if @p reverse. */
+void fake_release_reads(struct fake *f, bool reverse);
 
 /* ---- PDU builders (independent of lib/rpc's own code) ---- */
 uint8_t *pdu_bind_ack(TALLOC_CTX *mem, uint32_t call_id, uint16_t xmit, uint16_t recv, uint16_t result,

@@ -34,8 +34,10 @@ CAROL, CAROL_PW = "rpct_carol", "Rpc!car0l"
 SRVSVC = "4b324fc8-1670-01d3-1278-5a47bf6ee188"
 NDR20 = "8a885d04-1ceb-11c9-9fe8-08002b104860"
 FILTER_CHARS = 20000
+# What Samba 4.17 answers to a bind that proposes 65535: its own largest fragment.
+SAMBA_FRAG = 5840
 LONG_NAME = "y" * 180
-PLANNED = 24
+PLANNED = 25
 results = []
 
 
@@ -86,20 +88,25 @@ def capture_checks(cap, port, filter_chars):
           f"Wireshark decodes all {len(frames)} client frames without malformed or error marks",
           "\n".join("|".join(",".join(x) for x in b) for b in bad))
 
-    # 2. The bind: srvsvc v3.0, NDR 2.0, 4280/4280, call id 1; accepted.
+    # 2. The bind: srvsvc v3.0, NDR 2.0, the largest fragments there are (65535/65535), call id 1; accepted.
     binds = cap.fields("dcerpc.pkt_type == 11", "frame.number", "dcerpc.cn_bind_to_uuid", "dcerpc.cn_bind_if_ver",
                        "dcerpc.cn_bind_if_ver_minor", "dcerpc.cn_bind_trans_id", "dcerpc.cn_bind_trans_ver",
                        "dcerpc.cn_max_xmit", "dcerpc.cn_max_recv", "dcerpc.cn_frag_len", "dcerpc.cn_call_id",
                        "dcerpc.cn_flags")
     first = binds[0] if binds else None
     check(first is not None and first[1] == [SRVSVC] and first[2] == ["3"] and first[3] == ["0"]
-          and first[4] == [NDR20] and first[5] == ["2"] and first[6] == ["4280"] and first[7] == ["4280"]
+          and first[4] == [NDR20] and first[5] == ["2"] and first[6] == ["65535"] and first[7] == ["65535"]
           and first[8] == ["72"] and first[9] == ["1"] and first[10] == ["0x03"],
-          "Wireshark reads our bind: srvsvc v3.0, NDR 2.0 v2, max frags 4280/4280, 72 bytes, call id 1, first|last",
+          "Wireshark reads our bind: srvsvc v3.0, NDR 2.0 v2, max frags 65535/65535, 72 bytes, call id 1, first|last",
           binds)
-    acks = cap.fields("dcerpc.pkt_type == 12", "dcerpc.cn_ack_result", "dcerpc.cn_ack_trans_id")
+    acks = cap.fields("dcerpc.pkt_type == 12", "dcerpc.cn_ack_result", "dcerpc.cn_ack_trans_id",
+                      "dcerpc.cn_max_xmit", "dcerpc.cn_max_recv")
     check(len(acks) >= 1 and acks[0][0] == ["0"] and acks[0][1] == [NDR20],
           "the server accepted NDR 2.0 for the context (Wireshark's reading of the bind_ack)", acks)
+    # Samba lowers our 65535 to its own limit; the client's fragments follow what it receives.
+    server_recv = int(acks[0][3][0]) if acks and acks[0][3] else 0
+    check(acks and acks[0][2] == [str(SAMBA_FRAG)] and server_recv == SAMBA_FRAG,
+          f"Samba answered {SAMBA_FRAG}/{SAMBA_FRAG} in its bind_ack", acks)
 
     # 3. The fragmented request: every PDU of the call whose first alloc_hint is the stub's size.
     reqs = cap.fields(f"tcp.dstport == {port} && dcerpc.pkt_type == 0", "frame.number", "dcerpc.cn_call_id",
@@ -109,11 +116,11 @@ def capture_checks(cap, port, filter_chars):
     big = []
     for r in reqs:
         hint = int(r[4][0]) if r[4] else 0
-        if stub_len is None and r[2] == ["0x01"] and hint > 2 * 4256:
+        if stub_len is None and r[2] == ["0x01"] and hint > 2 * ((SAMBA_FRAG - 24) & ~7):
             stub_len, call = hint, r[1]
         if stub_len is not None and r[1] == call:
             big.append(r)
-    per = 4256
+    per = (SAMBA_FRAG - 24) & ~7
     n = (stub_len + per - 1) // per if stub_len else 0
     want_flags = ["0x01"] + ["0x00"] * (n - 2) + ["0x02"]
     want_lens = [str(24 + min(per, stub_len - i * per)) for i in range(n)] if stub_len else []
@@ -121,7 +128,7 @@ def capture_checks(cap, port, filter_chars):
     check(stub_len is not None and stub_len > 2 * filter_chars and len(big) == n
           and [r[2][0] for r in big] == want_flags and [r[3][0] for r in big] == want_lens
           and [r[4][0] for r in big] == want_hints and all(r[5] == ["12"] for r in big),
-          f"a {stub_len}-byte NetrSessionEnum stub went out as {len(big)} fragments of at most 4280 bytes: "
+          f"a {stub_len}-byte NetrSessionEnum stub went out as {len(big)} fragments of at most {SAMBA_FRAG} bytes: "
           "flags first/none/last, alloc_hint = what is left, opnum 12 in each",
           "\n".join(str(r) for r in big))
     check(len(big) == n and n > 2 and all("9" in r[6] for r in big[:-1]) and "11" in big[-1][6],
@@ -192,8 +199,8 @@ def main_case(tmp):
 
         check(rc == 0 and f.get("bind") == "ok" and f.get("ok") == "1",
               "rpc_probe: bind srvsvc over \\srvsvc and run every command", out)
-        check(f.get("max_xmit_frag") == "4280" and f.get("max_recv_frag") == "4280",
-              "negotiated fragment sizes 4280/4280 taken from the bind_ack", out)
+        check(f.get("max_xmit_frag") == str(SAMBA_FRAG) and f.get("max_recv_frag") == str(SAMBA_FRAG),
+              f"negotiated fragment sizes {SAMBA_FRAG}/{SAMBA_FRAG} taken from the bind_ack", out)
 
         got = sessions_of(m.get("sessenum1.session", [])[: int(f.get("sessenum1.count", "0"))])
         check(f.get("sessenum1.status") == "OK" and f.get("sessenum1.result") == "0" and want_sessions == again
