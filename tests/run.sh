@@ -51,6 +51,7 @@ packages=(
 	build-essential dpkg-dev debhelper dh-python lintian           # the Debian packages (debian/, tests/packaging)
 	python3-all python3-setuptools python3-wheel pybuild-plugin-pyproject   # the Python binding's Debian build
 	python3-build python3-venv python3-mypy                        # its wheel, a fresh venv, its types (tests/python)
+	libmicrohttpd-dev prometheus                                   # smbsess_exporter's HTTP server; a real Prometheus (tests/cli/exporter.py)
 )
 
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then

@@ -1,16 +1,17 @@
 #!/usr/bin/python3
 """The manual pages stay clean and true. TAP.
 
-  * smbnet.1 and libsmbsess.3 render without a single warning
+  * smbnet.1, libsmbsess.3 and smbsess_exporter.1 render without a single warning
     (groff -man -ww -z, and man --warnings -l where man-db is installed);
   * the FUNCTIONS section of libsmbsess.3 lists exactly the SMBSESS_API
     functions of include/smbsess/*.h, each once;
   * its example compiles against the headers, warnings as errors;
   * smbnet.1 documents every option that `smbnet --help` prints, and every
     option smbnet.1 documents is one smbnet accepts;
-  * both pages carry the project's version.
+  * smbsess_exporter.1 documents every option of its --help and the metrics;
+  * the pages carry the project's version.
 
-usage: manpages.py --smbnet SMBNET --version V --include-dir DIR --cc "CC ARGS" --docs DIR
+usage: manpages.py --smbnet SMBNET --version V --include-dir DIR --cc "CC ARGS" --docs DIR [--exporter EXPORTER]
 """
 import argparse
 import os
@@ -108,10 +109,12 @@ def main():
     ap.add_argument("--include-dir", required=True)
     ap.add_argument("--cc", required=True)
     ap.add_argument("--docs", required=True)
+    ap.add_argument("--exporter", help="smbsess_exporter, to check smbsess_exporter.1 against its --help")
     a = ap.parse_args()
     page1 = os.path.join(a.docs, "smbnet.1")
     page3 = os.path.join(a.docs, "libsmbsess.3")
-    print("1..9")
+    pagex = os.path.join(a.docs, "smbsess_exporter.1")
+    print("1..12")
 
     render_checks(page1)
     render_checks(page3)
@@ -160,11 +163,27 @@ def main():
           f"every option documented in smbnet.1 ({len(documented)}) is one smbnet accepts",
           f"refused: {unknown}")
 
+    render_checks(pagex)
+    with open(pagex, encoding="utf-8") as f:
+        textx = f.read().replace("\\-", "-")
+    if a.exporter:
+        r = subprocess.run([a.exporter, "--help"], capture_output=True, text=True, timeout=30)
+        opts = sorted(set(re.findall(r"(?<![\w-])--[a-z][a-z.-]*[a-z]", r.stdout)))
+        undocumented = [o for o in opts if o not in section(textx, "OPTIONS")]
+        metrics = sorted(set(re.findall(r"\bsmbsess_\w+", section(textx, "METRICS"))))
+        check(r.returncode == 0 and len(opts) >= 8 and not undocumented and len(metrics) >= 13,
+              f"smbsess_exporter.1 documents each of the {len(opts)} options of smbsess_exporter --help "
+              f"and {len(metrics)} metrics", f"not in OPTIONS: {undocumented}\n{r.stdout}{r.stderr}")
+    else:
+        check(False, "smbsess_exporter.1 against smbsess_exporter --help", "no --exporter given: it was not built")
+
     th1 = re.search(r'^\.TH .*"libsmbsess ([^"]+)"', text1, re.M)
     th3 = re.search(r'^\.TH .*"libsmbsess ([^"]+)"', text3, re.M)
-    check(th1 and th3 and th1.group(1) == a.version == th3.group(1),
-          f"both pages name version {a.version} in their .TH line",
-          f"smbnet.1: {th1 and th1.group(1)}, libsmbsess.3: {th3 and th3.group(1)}")
+    thx = re.search(r'^\.TH .*"libsmbsess ([^"]+)"', textx, re.M)
+    check(th1 and th3 and thx and th1.group(1) == a.version == th3.group(1) == thx.group(1),
+          f"the pages name version {a.version} in their .TH line",
+          f"smbnet.1: {th1 and th1.group(1)}, libsmbsess.3: {th3 and th3.group(1)}, "
+          f"smbsess_exporter.1: {thx and thx.group(1)}")
     return 0 if all(results) else 1
 
 
