@@ -3,8 +3,8 @@
 
 Independent of libsmbsess's C code: message layouts from [MS-SMB2], NTLMv2
 from [MS-NLMP], SPNEGO from RFC 4178, written here in Python; the primitives
-(AES-CMAC/GCM/CCM, RC4, MD4) come from pycryptodomex (a dependency of
-impacket) and impacket's NTOWFv2. Debian's /usr/bin/python3.
+(AES-CMAC/GCM/CCM, RC4) come from pycryptodomex (a dependency of
+impacket) and impacket's NTOWFv2 (MD4 inside). Debian's /usr/bin/python3.
 
 It listens on 127.0.0.1 on a free port, prints ``PORT=<n>`` and ``READY``,
 and serves any number of clients (one thread each) until SIGTERM/SIGINT,
@@ -73,7 +73,7 @@ import threading
 import time
 
 from Cryptodome.Cipher import AES, ARC4
-from Cryptodome.Hash import CMAC, MD4
+from Cryptodome.Hash import CMAC
 from impacket import ntlm as impacket_ntlm
 
 # ---------------------------------------------------------------- constants

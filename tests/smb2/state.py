@@ -297,16 +297,18 @@ BADSIG = 'SMBSESS_E_BAD_SIGNATURE'
 
 
 def interim_flood():
-    r, f = scenario(['--scenario', 'interim_flood'], 'interim_flood')
-    fl = f.of('flood')
-    diag('flood: %s interims, the client started at %s credits' %
-         (fl[0]['interims'] if fl else '?', fl[0]['balance_before'] if fl else '?'))
-    expect(r, 'interim_flood: the second interim fails the connection with SMBSESS_E_PROTOCOL',
-           echo1=PROTO, conn_error_after_echo1=PROTO)
-    expect(r, 'interim_flood: every later call fails with it', echo2=PROTO, echo3=PROTO,
-           conn_error_after_echo3=PROTO)
-    expect(r, 'interim_flood: credits never exceeded 65,535', credits_max=at_most(MAX_CREDIT))
-    common(r, f, 'interim_flood')
+    for extra in ([], ['--encrypt']):
+        name = 'interim_flood%s' % (' (encrypted)' if extra else ' (signed)')
+        r, f = scenario(['--scenario', 'interim_flood'] + extra, 'interim_flood')
+        fl = f.of('flood')
+        diag('%s: %s interims to wrap the count, the client started at %s credits' %
+             (name, fl[0]['interims'] if fl else '?', fl[0]['balance_before'] if fl else '?'))
+        expect(r, '%s: the second interim fails the connection with SMBSESS_E_PROTOCOL' % name,
+               session_setup_encrypted=int(bool(extra)), echo1=PROTO, conn_error_after_echo1=PROTO)
+        expect(r, '%s: every later call fails with it' % name, echo2=PROTO, echo3=PROTO,
+               conn_error_after_echo3=PROTO)
+        expect(r, '%s: credits never exceeded 65,535' % name, credits_max=at_most(MAX_CREDIT))
+        common(r, f, name)
 
 
 def credit_max():
@@ -448,7 +450,7 @@ def main():
     try:
         section('library vs fake', 4 * len(NORMAL_CONFIGS), normal_against_library)
         section('independent clients vs fake', 2 * 2 + 2 * 5 + 1, independent_clients)
-        section('a. interim_flood', 6, interim_flood)
+        section('a. interim_flood', 12, interim_flood)
         section('b. credit_max', 5, credit_max)
         section('c/d. unknown_mid, duplicate', 12, unknown_mid_and_duplicate)
         section('e. other_session', 12, other_session)
