@@ -16,7 +16,8 @@ linked directly) against it, and checks what the connection did:
   another session's keys, plaintext interims on an encrypted session, an
   interim and then nothing, an async TREE_CONNECT, limits below 64 KiB,
   the AES nonces, and the lifetimes (a finished or timed-out request freed
-  after its connection, a session setup cancelled mid-round).
+  after its connection, a session setup cancelled mid-round, a session
+  freed while the answer to its cancelled request is on the way).
 
 Every run of the tool must end without a sanitizer report and with no
 talloc memory left (leak_blocks=0); and the fake must have seen no protocol
@@ -416,6 +417,20 @@ def nonces():
         common(r, f, name)
 
 
+def freed_session_zombie():
+    """A correct server's late answer to a cancelled request of a session freed since."""
+    for extra in ([], ['--encrypt']):
+        name = 'free_session_with_zombie%s' % (' (encrypted)' if extra else ' (signed)')
+        r, f = scenario(['--scenario', 'pending_forever'] + extra, 'free_session_with_zombie')
+        expect(r, '%s: sessions A and B; an ECHO on A held by the server, then freed with A' % name,
+               session_setup='OK', session_setup_b='OK', echo_a_in_progress=1, session_a_freed=1)
+        check(f.of('cancel'), '%s: a CANCEL went out, which the server answers (STATUS_CANCELLED)' % name,
+              json.dumps(f.events))
+        expect(r, "%s: the late answer is dropped; the connection and session B go on" % name,
+               conn_error_after_late_answer='OK', echo_b='OK')
+        common(r, f, name)
+
+
 # ---------------------------------------------------------------- 4. lifetimes
 
 def lifetimes():
@@ -460,6 +475,7 @@ def main():
         section('i. small_limits', 16, small_limits)
         section('j. nonces', 16, nonces)
         section('lifetimes', 4 + 8 + 7, lifetimes)
+        section('a freed session with a request in flight', 12, freed_session_zombie)
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
     for name, secs in timings.items():

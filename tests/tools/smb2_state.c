@@ -25,6 +25,9 @@
  *   async_tree_connect logon, then TREE_CONNECT (answered asynchronously)
  *   negotiate          NEGOTIATE only (small_limits)
  *   nonces             `echoes` ECHOs on an encrypted session
+ *   free_session_with_zombie  sessions A and B; an ECHO on A held by the server
+ *                      (pending_forever) is freed, then session A; the late
+ *                      answer arrives; then an ECHO on B
  * Lifetime checks:
  *   done_then_free_conn     an ECHO completes (callback ran, not received),
  *                           the connection is freed, then the request
@@ -421,6 +424,24 @@ static int run(const char *cmd, TALLOC_CTX *mem, const char *host, uint16_t port
 		echo_step(mem, session, "echo_a");
 		run_for(200);
 		print_conn("wait");
+		echo_step(mem, session_b, "echo_b");
+	} else if (!strcmp(cmd, "free_session_with_zombie")) {
+		struct smbsess__smb2_call call = { .cmd = SMBSESS__SMB2_ECHO, .session = session,
+						   .body = echo_body, .body_len = 4 };
+		struct tevent_req *req;
+
+		if (!smbsess__st_ok(logon(mem, "session_setup_b", &session_b)))
+			return 0;
+		/* An ECHO on A that the server holds (interim), then A's request and A itself go. */
+		req = smbsess__smb2_call_send(mem, ev, g_conn, &call, 20000);
+		run_for(200);
+		printf("echo_a_in_progress=%d\n", tevent_req_is_in_progress(req));
+		talloc_free(req);
+		talloc_free(session);
+		printf("session_a_freed=1\n");
+		/* The server's late answer to A's cancelled ECHO arrives meanwhile. */
+		run_for(300);
+		print_conn("late_answer");
 		echo_step(mem, session_b, "echo_b");
 	} else if (!strcmp(cmd, "pending_forever")) {
 		double ms = 0;
