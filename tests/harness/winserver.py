@@ -1366,12 +1366,9 @@ def serve(args):
     # impacket logs through its own logger; keep its messages in our log.
     logging.getLogger('impacket').propagate = True
 
-    if args.port == 0:
-        s = socket.socket()
-        s.bind((args.address, 0))
-        args.port = s.getsockname()[1]
-        s.close()
+    # Port 0: the kernel picks a free one when impacket binds (no window for another process to take it).
     srv = smbserver.SimpleSMBServer(listenAddress=args.address, listenPort=args.port)
+    args.port = srv._SimpleSMBServer__server.server_address[1]
     srv.setSMB2Support(True)
     share_paths = {}
     for name in args.share or ['share']:

@@ -150,10 +150,12 @@ def held(srv):
 
 
 def pages(srv, op):
-    """The server's record of the calls of one listing: (pages, results, resume chain ok)."""
-    calls = [c for c in srv.stats()['calls'] if c['op'] == op]
+    """The server's record of the calls of one listing: (pages, results, resume chain ok). The chain
+    is not ok either if our client read an empty pipe (a READ the answer did not need)."""
+    stats = srv.stats()
+    calls = [c for c in stats['calls'] if c['op'] == op]
     chain = all(calls[i + 1]['resume_in'] == calls[i]['resume_out'] for i in range(len(calls) - 1))
-    chain = chain and bool(calls) and calls[0]['resume_in'] == 0
+    chain = chain and bool(calls) and calls[0]['resume_in'] == 0 and stats['rpc']['empty_reads'] == 0
     return len(calls), [c['result'] for c in calls], chain
 
 
@@ -214,13 +216,34 @@ def pipe_checks(w):
         item = rpcrt.CtxItem()
         item['AbstractSyntax'] = uuidtup_to_bin(('4B324FC8-1670-01D3-1278-5A47BF6EE188', '3.0'))
         item['TransferSyntax'] = uuidtup_to_bin(('8a885d04-1ceb-11c9-9fe8-08002b104860', '2.0'))
-        bind['ctx_items'] = item.getData()
+        item['TransItems'] = 1
+        bind.addCtxItem(item)
         hdr = rpcrt.MSRPCHeader()
         hdr['type'] = rpcrt.MSRPC_BIND
         hdr['pduData'] = bind.getData()
         hdr['call_id'] = 1
-        c.writeFile(tid, fid, hdr.getData())
         smb = c.getSMBServer()
+
+        def raw_ioctl(data, max_out):
+            p = s3.SMB2Packet()
+            p['Command'] = s3.SMB2_IOCTL
+            p['TreeID'] = tid
+            io = s3.SMB2Ioctl()
+            io['FileID'] = fid
+            io['CtlCode'] = 0x0011C017   # FSCTL_PIPE_TRANSCEIVE
+            io['MaxInputResponse'] = 0
+            io['MaxOutputResponse'] = max_out
+            io['InputCount'] = len(data)
+            io['Buffer'] = data
+            io['OutputOffset'] = 0
+            io['Flags'] = s3.SMB2_0_IOCTL_IS_FSCTL
+            p['Data'] = io
+            ans = smb.recvSMB(smb.sendSMB(p))
+            out = b''
+            if ans['Status'] in (0, 0x80000005):
+                resp = s3.SMB2Ioctl_Response(ans['Data'])
+                out = resp['Buffer'][:resp['OutputCount']]
+            return ans['Status'], out
 
         def raw_read(length):
             p = s3.SMB2Packet()
@@ -239,14 +262,24 @@ def pipe_checks(w):
                 resp = s3.SMB2Read_Response(ans['Data'])
                 data = resp['Buffer'][:resp['DataLength']]
             return status, data
+        st0, head = raw_ioctl(hdr.getData(), 20)
+        st0b, tail = raw_read(4280)
+        ack1 = head + tail
+        c.writeFile(tid, fid, hdr.getData())
         st1, part = raw_read(16)
         st2, rest = raw_read(4280)
         whole = part + rest
-        flen = int.from_bytes(whole[8:10], 'little') if len(whole) >= 10 else -1
-        check(st1 == 0x80000005 and len(part) == 16 and st2 == 0 and whole[2] == 12 and flen == len(whole),
-              'a READ of 16 bytes of the 4280-byte-capable bind_ack: STATUS_BUFFER_OVERFLOW with 16 bytes, '
-              'the next READ brings exactly the rest of that one message (%d bytes)' % len(whole),
-              'statuses %#x %#x, lengths %d %d, frag_length %d' % (st1, st2, len(part), len(rest), flen))
+
+        def one_ack(m):   # one whole bind_ack that accepted the context
+            return (len(m) > 60 and m[2] == 12 and int.from_bytes(m[8:10], 'little') == len(m)
+                    and m[-24:-22] == b'\0\0')
+        check(st0 == 0x80000005 and len(head) == 20 and st0b == 0 and one_ack(ack1)
+              and st1 == 0x80000005 and len(part) == 16 and st2 == 0 and one_ack(whole),
+              'message-mode pipe: a transceive with 20 bytes of output room and a READ of 16 bytes both get '
+              'STATUS_BUFFER_OVERFLOW and that much; the next READ brings exactly the rest of that one '
+              'bind_ack (%d bytes)' % len(whole),
+              'statuses %#x %#x %#x %#x, lengths %d %d %d %d' % (st0, st0b, st1, st2, len(head), len(tail),
+                                                                 len(part), len(rest)))
         t0 = time.monotonic()
         st3, _ = raw_read(4280)
         waited = time.monotonic() - t0
@@ -306,7 +339,7 @@ def level_checks(w, mode):
         ok, why = compare([norm(e, SESSION_FIELDS[level]) for e in listed], want_sessions(st, level),
                           'sessions')
         n, res, chain = pages(srv, 'NetrSessionEnum')
-        paging_ok = (n == 1 and res == [0]) if mode == 'unpaged' else \
+        paging_ok = (n == 1 and res == [0] and chain) if mode == 'unpaged' else \
             (n > 1 and res[-1] == 0 and all(x == ERROR_MORE_DATA for x in res[:-1]) and chain)
         check(r.listing_ok() and r.level == level and ok and own_session_ok(own, level) and paging_ok,
               'sessions --level %d (%s): all %d exactly, every field (%s) as the server holds it, our own '
@@ -322,7 +355,7 @@ def level_checks(w, mode):
         own_ok = len(own) == 1 and (level == 2 or (own[0]['path'] == '\\PIPE\\srvsvc' and own[0]['user'] == ADMIN))
         ids = [int(e['id']) for e in r.entries]
         n, res, chain = pages(srv, 'NetrFileEnum')
-        paging_ok = (n == 1 and res == [0]) if mode == 'unpaged' else \
+        paging_ok = (n == 1 and res == [0] and chain) if mode == 'unpaged' else \
             (n > 1 and res[-1] == 0 and all(x == ERROR_MORE_DATA for x in res[:-1]) and chain)
         check(r.listing_ok() and r.level == level and ok and own_ok and ids == sorted(ids) and paging_ok
               and max(ids) == 0xFFFFFFFE,
