@@ -397,13 +397,24 @@ def usage_checks(tmp):
           and r3.returncode == 0 and "--per-user" in r3.stdout and r4.returncode != 0,
           "no credentials, a bad targets line (FILE:LINE), a bad listen address: refused; --help",
           f"{r1}\n{r2}\n{r4}")
+    with open(auth, "w") as f:
+        f.write("username = nobody\npassword = x\n")
+    x = Exporter("-A", auth)
+    st, body, _ = x.get("/")
+    st2, body2, _ = x.get("/metrics")
+    t0 = time.monotonic()
+    rc = x.stop()
+    check(st == 200 and "/metrics" in body and st2 == 200 and "smbsess_exporter_targets 0" in body2
+          and "smbsess_up" not in body2 and rc == 0 and time.monotonic() - t0 < 5,
+          f"without --targets: / links the endpoints, /metrics has the exporter's own metrics only; SIGTERM: exit {rc}",
+          f"{body}\n{body2}")
 
 
 def main():
     if EXPORTER is None or not os.access(EXPORTER, os.X_OK) or DOCS is None:
         print("1..1\nnot ok 1 - usage: exporter.py EXPORTER DOCS_DIR")
         return 1
-    plan = 3 + 3 + 1 + 4 + 1 + 1
+    plan = 3 + 3 + 1 + 4 + 1 + 2
     print(f"1..{plan}", flush=True)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="smbsess-exporter-") as tmp:
@@ -441,7 +452,7 @@ def main():
                 section("sharing", 1, sharing_checks, w, x)
                 section("prometheus", 4, prometheus_checks, w, auth)
                 section("docs", 1, docs_checks)
-                section("usage", 1, usage_checks, tmp)
+                section("usage", 2, usage_checks, tmp)
             finally:
                 rc = x.stop() if x else None
                 diag(f"exporter stopped with exit status {rc}")
