@@ -14,7 +14,7 @@
    severity (info, pedantic, experimental) is named with its reason in
    debian/README.source.
 4. Checks what each package holds and depends on.
-5. Installs the four packages into this machine with dpkg (never apt: every
+5. Installs the packages into this machine with dpkg (never apt: every
    dependency is already here as a build dependency or a package
    tests/run.sh installs), runs every test of debian/tests/control the way
    autopkgtest runs it (from the source tree, AUTOPKGTEST_TMP set), and
@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 
-PACKAGES = ["libsmbsess0", "libsmbsess-dev", "smbnet", "python3-smbsess"]
+PACKAGES = ["libsmbsess0", "libsmbsess-dev", "smbnet", "prometheus-smbsess-exporter", "python3-smbsess"]
 MARKER = "/var/lib/libsmbsess-packaging-test.installed"
 LOCK = "/run/lock/libsmbsess-packaging-test.lock"
 PLAIN_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
@@ -162,7 +162,7 @@ def main():
     ap.add_argument("--keep", help="build in this folder and keep it")
     a = ap.parse_args()
     src = os.path.abspath(a.source)
-    print("1..24", flush=True)
+    print("1..26", flush=True)
     t0 = time.monotonic()
 
     if os.geteuid() != 0:
@@ -233,7 +233,7 @@ def body(src, work, t0):
           "not explained: " + ", ".join(tag for tag in rest if tag not in readme) + "\n" + r.stdout)
 
     # ---- contents
-    lib, dev, tool, py = (debs[p] for p in PACKAGES)
+    lib, dev, tool, exporter, py = (debs[p] for p in PACKAGES)
     lib_files = [f for f in deb_files(lib) if not f.endswith("/")]
     check(lib_files and all(re.search(r"/libsmbsess\.so\.0(\.\d+)*$", f) or f.startswith("/usr/share/doc/libsmbsess0/")
                             for f in lib_files)
@@ -245,8 +245,13 @@ def body(src, work, t0):
           "libsmbsess-dev holds the headers, smbsess.pc, the .so link and libsmbsess(3)", "\n".join(dev_files))
     tool_files = deb_files(tool)
     check("/usr/bin/smbnet" in tool_files and "/usr/share/man/man1/smbnet.1.gz" in tool_files
-          and not any("man3" in f for f in tool_files),
+          and not any("man3" in f for f in tool_files)
+          and [f for f in tool_files if f.startswith("/usr/bin/") and not f.endswith("/")] == ["/usr/bin/smbnet"],
           "smbnet holds /usr/bin/smbnet and smbnet(1)", "\n".join(tool_files))
+    exp_files = deb_files(exporter)
+    check("/usr/bin/smbsess_exporter" in exp_files and "/usr/share/man/man1/smbsess_exporter.1.gz" in exp_files
+          and [f for f in exp_files if f.startswith("/usr/bin/") and not f.endswith("/")] == ["/usr/bin/smbsess_exporter"],
+          "prometheus-smbsess-exporter holds /usr/bin/smbsess_exporter and smbsess_exporter(1)", "\n".join(exp_files))
     py_files = deb_files(py)
     check(any(f.endswith("/dist-packages/smbsess/__init__.py") for f in py_files)
           and any(f.endswith("/dist-packages/smbsess/py.typed") for f in py_files)
@@ -291,11 +296,11 @@ def install_use_remove(tree, debs, t0):
     try:
         r = run(["dpkg", "-i"] + [debs[p] for p in PACKAGES], env=plain_env(DEBIAN_FRONTEND="noninteractive"))
         ok_all = check(r.returncode == 0 and all(installed(p) for p in PACKAGES),
-                       "dpkg -i installs the four packages (their dependencies are on the machine)",
+                       "dpkg -i installs the %d packages (their dependencies are on the machine)" % len(PACKAGES),
                        r.stdout + r.stderr)
         tests = autopkgtests(open(os.path.join(tree, "debian", "tests", "control"), encoding="utf-8").read())
-        check([t for t, _ in tests] == ["build-against-dev", "smbnet-version", "python-import"],
-              "debian/tests/control declares build-against-dev, smbnet-version, python-import",
+        want = ["build-against-dev", "smbnet-version", "exporter-version", "python-import"]
+        check([t for t, _ in tests] == want, "debian/tests/control declares " + ", ".join(want),
               repr(tests))
         for name, deps in tests:
             missing = [d for d in deps if d != "@" and not installed(d)]
@@ -312,7 +317,8 @@ def install_use_remove(tree, debs, t0):
         if gone:
             os.unlink(MARKER)
     check(r.returncode == 0 and gone, "dpkg --purge removes them again", r.stdout + r.stderr)
-    leftovers = [p for p in ("/usr/bin/smbnet", "/usr/include/smbsess", "/usr/lib/python3/dist-packages/smbsess")
+    leftovers = [p for p in ("/usr/bin/smbnet", "/usr/bin/smbsess_exporter", "/usr/include/smbsess",
+                             "/usr/lib/python3/dist-packages/smbsess")
                  if os.path.exists(p)]
     leftovers += [os.path.join(d, f) for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib")
                   if os.path.isdir(d) for f in os.listdir(d) if f.startswith("libsmbsess.so")]
