@@ -5,7 +5,8 @@
     mixed with plain -S; servers named as written in tables, JSON and errors;
     --parallel caps the servers asked at once while each keeps its own time
     limit; one server's failure never stops the others;
-  * --path GLOB, case-insensitive over the whole path, on both servers;
+  * --path GLOB, case-insensitive over the whole path, on both servers; its
+    literal beginning sent as NetrFileEnum's base path (checked with tshark);
   * bulk /CLOSE (--path, --client-user) and /DELETE (--client-user) on both
     servers: the exact preview server by server, the refusal without a
     terminal, one JSON entry per file or session, one error per failure;
@@ -37,6 +38,7 @@ import sambatest  # noqa: E402
 from sambatest import ImpacketClient, SmbServer, netfileenum, netsessenum  # noqa: E402
 import clitools  # noqa: E402
 from clitools import Silent, pty_run, raw, table_rows  # noqa: E402
+from tshark_capture import Capture  # noqa: E402
 
 SMBNET = sys.argv[1] if len(sys.argv) > 1 else None
 clitools.SMBNET = SMBNET
@@ -271,6 +273,20 @@ def glob_checks(x):
     check(r.rc == 0 and got(r) == w and len(w) == 1 and r2.rc == 0 and len(table_rows(r2.out)) == len(w2),
           "--path '*\\GRÜ*.TXT' finds Grüße.txt (Ü folds to ü); a pattern without wildcards is that folder and below",
           f"{r}\n{r2}")
+
+
+def base_path_checks(x):
+    """What the server is asked for: the pattern's literal beginning as NetrFileEnum's base path (Wireshark)."""
+    fin = x.remote(0, "Finance")
+    with Capture(x.srv[0].port, os.path.join(x.tmp, "base.pcapng")) as cap:
+        r1 = raw("-S", x.name(0), "-U", f"{ADMIN}%{PW}", "file", "--path", fin + "\\Q*\\*.xlsx")
+        time.sleep(0.3)
+        r2 = raw("-S", x.name(0), "-U", f"{ADMIN}%{PW}", "file", "--path", "*\\budget.xlsx")
+    reqs = cap.fields(f"tcp.dstport == {x.srv[0].port} && srvsvc.opnum == 9", "srvsvc.srvsvc_NetFileEnum.path")
+    paths = [row[0] for row in reqs]
+    check(r1.rc == 0 and r2.rc == 0 and paths == [[fin + "\\Q"], []],
+          "NetrFileEnum as Wireshark decodes it: base path '<share>\\Finance\\Q' for '<share>\\Finance\\Q*\\*.xlsx', "
+          "none for '*\\budget.xlsx'", f"requests: {paths}\n{r1}\n{r2}")
 
 
 def close_checks(x):
@@ -516,7 +532,7 @@ def main():
     if SMBNET is None or not os.access(SMBNET, os.X_OK):
         print("1..1\nnot ok 1 - usage: fleet.py SMBNET")
         return 1
-    plan = 3 + 2 + 4 + 6 + 4 + 8
+    plan = 3 + 2 + 4 + 1 + 6 + 4 + 8
     print(f"1..{plan}", flush=True)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="smbsess-fleet-") as tmp:
@@ -544,6 +560,7 @@ def main():
                 section("lists", 3, lists_checks, x, dead)
                 section("parallel", 2, parallel_checks, x)
                 section("glob", 4, glob_checks, x)
+                section("base path", 1, base_path_checks, x)
                 section("close", 6, close_checks, x)
                 section("delete", 4, delete_checks, x)
                 section("watch", 8, watch_checks, x)
