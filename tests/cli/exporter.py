@@ -51,6 +51,23 @@ FAMILIES = ["smbsess_up", "smbsess_scrape_duration_seconds", "smbsess_sessions",
             "smbsess_open_files", "smbsess_open_files_locked", "smbsess_user_sessions", "smbsess_user_open_files"]
 
 
+def lock_range(client, h):
+    """A byte-range lock on an open file, through impacket's SMB2 connection (its own lock() joins the
+    elements as str, which breaks on Python 3)."""
+    from impacket import smb3structs as s3
+    from impacket.nt_errors import STATUS_SUCCESS
+    smb = client.conn.getSMBServer()
+    el = s3.SMB2_LOCK_ELEMENT()
+    el["Offset"], el["Length"] = 0, 16
+    el["Flags"] = s3.SMB2_LOCKFLAG_EXCLUSIVE_LOCK | s3.SMB2_LOCKFLAG_FAIL_IMMEDIATELY
+    lk = s3.SMB2Lock()
+    lk["FileID"], lk["LockCount"], lk["LockSequence"], lk["Locks"] = h.fid, 1, 0, el.getData()
+    pkt = smb.SMB_PACKET()
+    pkt["Command"], pkt["TreeID"], pkt["Data"] = s3.SMB2_LOCK, h.tid, lk
+    if not smb.recvSMB(smb.sendSMB(pkt)).isValidAnswer(STATUS_SUCCESS):
+        raise RuntimeError("SMB2 LOCK failed")
+
+
 def http_get(url, timeout=30):
     t0 = time.monotonic()
     try:
@@ -224,8 +241,11 @@ def metrics_checks(w, x):
                     value(s, "smbsess_user_open_files", server=n, user=u) != uf:
                 ok = False
                 detail.append(f"user {u} on {n}: sessions {us} files {uf} wanted")
-    check(ok, "every target's sessions, users, open files, locked files and per-user counts as rpcclient lists "
-          "them, the server label as written in the targets file", "\n".join(detail) + "\n" + body)
+    locked = [sum(1 for e in w.oracle(i)[0] if e["num_locks"] > 0) for i in (0, 1)]
+    check(ok and locked == [1, 1],
+          "every target's sessions, users, open files, locked files (one each, locked by the client) and per-user "
+          "counts as rpcclient lists them, the server label as written in the targets file",
+          f"rpcclient's locked files: {locked}\n" + "\n".join(detail) + "\n" + body)
     check(value(s, "smbsess_up", server=w.dead) == 0 and value(s, "smbsess_up", server=w.silent) == 0
           and value(s, "smbsess_open_files", server=w.dead) is None
           and value(s, "smbsess_scrape_duration_seconds", server=w.silent) <= TIMEOUT + 0.5
@@ -443,7 +463,10 @@ def main():
                 w.clients += [c1, c2, c3]
                 for c, fs in ((c1, ["a.txt", "b.txt"]), (c2, ["c.txt"]), (c3, ["d.txt", "e.txt", "f.txt"])):
                     for f in fs:
-                        c.open("share", f)
+                        h = c.open("share", f)
+                        if f in ("b.txt", "e.txt"):
+                            c.write(h, b"0123456789abcdef")
+                            lock_range(c, h)  # one locked file on each server
                 w.oracle(0), w.oracle(1)  # rpcd started on both before anything asks them at once
                 x = Exporter("--targets", targets, "-A", auth, "--timeout", str(TIMEOUT), "--per-user")
                 timings["setup"] = time.monotonic() - t0
