@@ -39,7 +39,14 @@ tests/harness/README.md and /work/shared/guides/TESTENV.md):
     STATUS_PIPE_EMPTY (Windows would pend; nothing blocks forever).
   - It never checks the signatures of what clients send: every SMB2 request
     after the session setup is checked here (HMAC-SHA256, Python's hmac)
-    and counted; an unsigned or badly signed request ends the connection.
+    and counted; a badly signed request ends the connection (an unsigned
+    one too under require_signing).
+  - Compounded requests: a related operation gets its TreeId from its own
+    header (after a TREE_CONNECT in the same chain: STATUS_SMB_BAD_TID) and
+    every answer of a chain is signed before its NextCommand is set (all
+    those signatures are wrong). Here related operations take the TreeId and
+    FileId of the one before, and each answer is padded, chained, then
+    signed ([MS-SMB2] 3.3.5.2.7, 3.3.4.1.1).
 
 Command line (Debian's /usr/bin/python3, which has impacket):
 
@@ -50,7 +57,7 @@ Command line (Debian's /usr/bin/python3, which has impacket):
 prints ADDRESS=, PORT=, CONTROL=, DIR=, LOG=, SHARE_<NAME>= and READY, and
 runs until SIGTERM/SIGINT, end of stdin (--stdin) or --max-seconds.
 --plain leaves impacket's own srvsvc and pipe code as they are (to show
-what an unfixed impacket server answers).
+what an unfixed impacket server answers); its SMB side is fixed as above.
 
 From Python: `WinServer(tmpdir, users=..., state=...)` (a context manager)
 starts one and offers load(), state(), stats(), options(), stop(); see
@@ -369,11 +376,13 @@ class SmbSide:
         self.dropping = set()
 
     # ---- installing ----
-    def install(self):
+    def install(self, pipes=True):
+        """Hooks the SMB side; `pipes`: also message-mode pipes (off: impacket's own pipe code)."""
         s = self.server
-        self.orig_create = s.hookSmb2Command(self.impacket.smb2.SMB2_CREATE, self.smb2_create)
-        self.orig_read = s.hookSmb2Command(self.impacket.smb2.SMB2_READ, self.smb2_read)
-        self.orig_ioctl = s.hookSmb2Command(self.impacket.smb2.SMB2_IOCTL, self.smb2_ioctl)
+        if pipes:
+            self.orig_create = s.hookSmb2Command(self.impacket.smb2.SMB2_CREATE, self.smb2_create)
+            self.orig_read = s.hookSmb2Command(self.impacket.smb2.SMB2_READ, self.smb2_read)
+            self.orig_ioctl = s.hookSmb2Command(self.impacket.smb2.SMB2_IOCTL, self.smb2_ioctl)
         self.orig_negotiate = s.hookSmb2Command(self.impacket.smb2.SMB2_NEGOTIATE, self.smb2_negotiate)
         self.orig_process = s.processRequest
         s.processRequest = self.process_request
@@ -429,13 +438,73 @@ class SmbSide:
     def process_request(self, connId, data):
         connData = self.server.getConnectionData(connId, False)
         info = self.conn_info.get(connId)
-        if info is not None and data[:4] == b'\xfeSMB':
+        smb2 = data[:4] == b'\xfeSMB'
+        if info is not None and smb2:
             self.check_signatures(connId, connData, info, data)
-        out = self.orig_process(connId, data)
+        if smb2 and len(data) >= 24 and struct.unpack_from('<L', data, 20)[0]:
+            out = self.process_compound(connId, connData, data)
+        else:
+            out = self.orig_process(connId, data)
         if info is not None and info['user'] is None and connData.get('Authenticated'):
             info['user'] = self._user(connData)
             info['logon'] = time.time()
         return out
+
+    # Where the FileId of a request is, by command (header included).
+    FILEID_AT = {6: 72, 7: 72, 8: 80, 9: 80, 10: 72, 11: 72, 14: 72, 15: 72, 16: 88, 17: 80}
+
+    def process_compound(self, connId, connData, data):
+        """A compounded request, element by element, as [MS-SMB2] 3.3.5.2.7 has it.
+
+        impacket takes a related operation's TreeId from its own header (the
+        client does not know it yet after a TREE_CONNECT in the same chain:
+        STATUS_SMB_BAD_TID) and signs each answer before it sets NextCommand
+        (every signature of a compounded answer is wrong). Here related
+        operations get the TreeId and FileId of the operation before them,
+        and each answer is padded, chained and signed over its final bytes."""
+        elements, off = [], 0
+        while off + 64 <= len(data):
+            nxt = struct.unpack_from('<L', data, off + 20)[0]
+            end = off + nxt if nxt else len(data)
+            elements.append(bytearray(data[off:end]))
+            if not nxt:
+                break
+            off = end
+        answers, tree, fid = [], None, None
+        for el in elements:
+            cmd = struct.unpack_from('<H', el, 12)[0]
+            related = struct.unpack_from('<L', el, 16)[0] & 0x4
+            struct.pack_into('<L', el, 20, 0)
+            if related:
+                if tree is not None:
+                    struct.pack_into('<L', el, 36, tree)
+                at = self.FILEID_AT.get(cmd)
+                if at is not None and fid is not None and len(el) >= at + 16 and el[at:at + 16] == b'\xff' * 16:
+                    el[at:at + 16] = fid
+            out = self.orig_process(connId, bytes(el))
+            ans = bytearray(b''.join(x.getData() if hasattr(x, 'getData') else x for x in out))
+            status = struct.unpack_from('<L', ans, 8)[0]
+            tree = struct.unpack_from('<L', ans, 36)[0]
+            if cmd == 5 and status == STATUS_SUCCESS and len(ans) >= 144:
+                fid = bytes(ans[128:144])
+            if related:
+                struct.pack_into('<L', ans, 16, struct.unpack_from('<L', ans, 16)[0] | 0x4)
+            answers.append(ans)
+        key = connData.get('SigningSessionKey') if connData.get('SignatureEnabled') else None
+        chain = b''
+        for i, ans in enumerate(answers):
+            if i + 1 < len(answers):
+                ans += b'\0' * ((8 - len(ans) % 8) % 8)
+                struct.pack_into('<L', ans, 20, len(ans))
+            if key and struct.unpack_from('<L', ans, 16)[0] & SMB2_FLAGS_SIGNED:
+                ans[48:64] = b'\0' * 16
+                ans[48:64] = hmac.new(key, bytes(ans), hashlib.sha256).digest()[:16]
+            chain += bytes(ans)
+        with self.lock:
+            info = self.conn_info.get(connId)
+            if info is not None:
+                info['compounds'] = info.get('compounds', 0) + 1
+        return [chain]
 
     def check_signatures(self, connId, connData, info, data):
         off = 0
@@ -1385,10 +1454,10 @@ def serve(args):
         if len(parts) > 2 and parts[2] == 'admin':
             state.admins.add(name.lower())
     smb = srv._SimpleSMBServer__server
+    side = SmbSide(smb, state, share_paths)
+    state.options['require_signing'] = args.signing == 'required'
+    side.install(pipes=not args.plain)   # signature checks and compounded requests in both modes
     if not args.plain:
-        side = SmbSide(smb, state, share_paths)
-        state.options['require_signing'] = args.signing == 'required'
-        side.install()
         state.smb = side
         RpcServer = _make_rpc_server_class()
         rpc = RpcServer(state, side)

@@ -16,6 +16,8 @@ usage: impacket_server.py API_TOOL SMBNET
 Runs as root with Debian's /usr/bin/python3 (impacket, tshark); see tests/harness.
 """
 import os
+import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -113,23 +115,53 @@ def signing_checks(w):
             break
         diag('capture %d: no file from tshark: %s' % (attempt, cap.proc.stderr.read()[-1000:]))
     rows = cap.fields('tcp.dstport == %d && smb2' % srv.port, 'frame.number', 'smb2.cmd', 'smb2.flags.signature')
-    after_logon = [x for x in rows if x[1] and x[1][0] not in ('0', '1')]
-    unsigned = [x for x in after_logon if x[2] != ['1'] and x[2] != ['True']]
+    # A frame may carry a compounded chain: one value per SMB2 command in it.
+    cmds = [(c, sig) for x in rows for c, sig in zip(x[1], x[2])]
+    after_logon = [(c, sig) for c, sig in cmds if c not in ('0', '1')]
+    unsigned = [(c, sig) for c, sig in after_logon if sig not in ('1', 'True')]
     all_frames, bad = cap.bad_client_frames()
-    reqs = cap.fields('tcp.dstport == %d && srvsvc' % srv.port, 'srvsvc.opnum', 'srvsvc.srvsvc_NetFileEnum.level',
-                      'srvsvc.srvsvc_NetSessEnum.level')
-    answers = cap.fields('tcp.srcport == %d && srvsvc' % srv.port, 'srvsvc.opnum', 'srvsvc.werror',
-                         'srvsvc.srvsvc_NetFileInfo3.path')
+    binds = cap.fields('tcp.dstport == %d && dcerpc.pkt_type == 11' % srv.port, 'dcerpc.cn_bind_to_uuid')
+    reqs = stubs(cap, 'tcp.dstport == %d && dcerpc.pkt_type == 0' % srv.port)
+    answers = stubs(cap, 'tcp.srcport == %d && dcerpc.pkt_type == 2' % srv.port)
+    srvsvc_uuid = '4b324fc8-1670-01d3-1278-5a47bf6ee188'
     check(r.listing_ok() and r2.listing_ok() and after_logon and not unsigned and not bad
-          and [x[0] for x in reqs] == [['9'], ['12']] and reqs[0][1] == ['3'] and reqs[1][2] == ['10'],
-          'Wireshark: the %d SMB2 requests our client sent after the logon are all signed, none malformed; '
-          'it reads NetFileEnum level 3 and NetSessEnum level 10' % len(after_logon),
-          'unsigned %s\nbad %s\nsrvsvc %s' % (unsigned, bad, reqs))
-    paths = sum((x[2] for x in answers if x[0] == ['9']), [])
-    check(len(answers) == 2 and all(x[1] == ['0x00000000'] or x[1] == ['0'] for x in answers)
+          and [x[0] for x in binds] == [[srvsvc_uuid]] * 2 and [x[0] for x in reqs] == [['9'], ['12']],
+          'Wireshark: the %d SMB2 commands our client sent after the logon are all signed, none malformed; '
+          'two binds to srvsvc, then opnums 9 and 12' % len(after_logon),
+          'unsigned %s\nbad %s\nbinds %s\nrequests %s' % (unsigned, bad, binds, [x[0] for x in reqs]))
+    # The stubs, as Samba's NDR (ndrdump) reads them: our requests (pushed back byte for byte), impacket's answers.
+    dumps = []
+    for (fn, direction, level), x in zip((('srvsvc_NetFileEnum', 'in', 3), ('srvsvc_NetSessEnum', 'in', 10)), reqs):
+        dumps.append((level, ndrdump(w, fn, direction, x[1][0] if x[1] else '', validate=True)))
+    ok_req = all('dump OK' in d and re.search(r'level\s*: 0x%08x \(%d\)' % (lv, lv), d) for lv, d in dumps)
+    out = ndrdump(w, 'srvsvc_NetFileEnum', 'out', answers[0][1][0] if answers and answers[0][1] else '')
+    paths = re.findall(r"^\s*path\s*: '(.*)'$", out, re.M)
+    check(ok_req and 'dump OK' in out and 'WERR_OK' in out and len(answers) == 2
           and sorted(paths) == sorted(e['path'] for e in r.entries),
-          "Wireshark decodes impacket's answers the same way (WERR_OK, the %d paths api_tool printed)" % len(paths),
-          '%s\n%s' % (answers, r))
+          'ndrdump reads our NetFileEnum (level 3) and NetSessEnum (level 10) requests and pushes them back '
+          'byte for byte; it reads impacket\'s answer as WERR_OK with the %d paths api_tool printed' % len(paths),
+          '\n'.join(d[-1500:] for _, d in dumps) + '\n' + out[-1500:])
+
+
+def stubs(cap, display_filter):
+    """[opnum], [stub hex] of each DCE/RPC PDU the filter selects. Wireshark's srvsvc dissector is
+    off: it would take the stub (when it can tie the call to the bind; not after a bind in a
+    compounded chain), and ndrdump reads the stubs instead."""
+    r = subprocess.run(['tshark', '-r', cap.path, '-d', 'tcp.port==%d,nbss' % cap.port, '-o',
+                        'dcerpc.reassemble_dcerpc:TRUE', '--disable-protocol', 'srvsvc', '-Y', display_filter,
+                        '-T', 'fields', '-E', 'separator=|', '-e', 'dcerpc.opnum', '-e', 'dcerpc.stub_data'],
+                       capture_output=True, text=True, timeout=120)
+    return [[p.split(',') if p else [] for p in line.split('|')] for line in r.stdout.splitlines() if '|' in line]
+
+
+def ndrdump(w, function, direction, hexstub, validate=False):
+    """Samba's ndrdump of one stub (hex as tshark prints it)."""
+    path = os.path.join(w.tmp, 'stub-%s-%s.bin' % (function, direction))
+    with open(path, 'wb') as f:
+        f.write(bytes.fromhex(hexstub.replace(':', '')))
+    args = ['ndrdump'] + (['--validate'] if validate else []) + ['srvsvc', function, direction, path]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    return r.stdout + r.stderr
 
 
 def srvsvc_checks(w):
