@@ -67,10 +67,10 @@ def log(text):
 # running and timing commands
 
 class Run:
-    """One finished command: wall seconds, peak RSS (KiB), exit status, output."""
+    """One finished command: wall seconds, peak RSS (KiB), CPU seconds (user + system), exit status, output."""
 
-    def __init__(self, wall, rss_kb, status, out, err):
-        self.wall, self.rss_kb, self.status, self.out, self.err = wall, rss_kb, status, out, err
+    def __init__(self, wall, rss_kb, cpu, status, out, err):
+        self.wall, self.rss_kb, self.cpu, self.status, self.out, self.err = wall, rss_kb, cpu, status, out, err
 
 
 def run_once(argv, timeout=600, env=None):
@@ -81,7 +81,7 @@ def run_once(argv, timeout=600, env=None):
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile("r") as rss:
         t0 = time.monotonic()
-        p = subprocess.Popen([TIME, "-f", "%M", "-o", rss.name, "--", *argv], stdin=subprocess.DEVNULL,
+        p = subprocess.Popen([TIME, "-f", "%U %S %M", "-o", rss.name, "--", *argv], stdin=subprocess.DEVNULL,
                              stdout=out, stderr=err, env=env, start_new_session=True)
         timer = threading.Timer(timeout, lambda: os.killpg(p.pid, signal.SIGKILL))
         timer.start()
@@ -92,9 +92,14 @@ def run_once(argv, timeout=600, env=None):
         wall = time.monotonic() - t0
         out.seek(0)
         err.seek(0)
-        lines = rss.read().split()
-        return Run(wall, int(lines[-1]) if lines and lines[-1].isdigit() else 0, p.returncode,
-                   out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+        # the last line is "%U %S %M" (a line before it says when the command was killed by a signal)
+        fields = (rss.read().strip().splitlines() or [""])[-1].split()
+        try:
+            cpu, rss_kb = float(fields[0]) + float(fields[1]), int(fields[2])
+        except (IndexError, ValueError):
+            cpu, rss_kb = 0.0, 0
+        return Run(wall, rss_kb, cpu, p.returncode, out.read().decode("utf-8", "replace"),
+                   err.read().decode("utf-8", "replace"))
 
 
 class Stats:
@@ -102,18 +107,28 @@ class Stats:
         self.runs = runs
         self.walls = [r.wall for r in runs]
         self.rss = [r.rss_kb for r in runs]
+        self.cpus = [r.cpu for r in runs]
+        self.server_cpus = [getattr(r, "server_cpu", None) for r in runs]
 
     @property
     def wall(self):
         return statistics.median(self.walls)
 
     @property
+    def cpu(self):
+        return statistics.median(self.cpus)
+
+    @property
     def rss_mb(self):
         return statistics.median(self.rss) / 1024.0
 
     def spread(self):
-        return "wall %.3f..%.3f s, RSS %.1f..%.1f MB over %d runs" % (
-            min(self.walls), max(self.walls), min(self.rss) / 1024, max(self.rss) / 1024, len(self.runs))
+        server = ""
+        if None not in self.server_cpus:
+            server = ", server CPU median %.3f s" % statistics.median(self.server_cpus)
+        return "wall %.3f..%.3f s, CPU (user+sys) median %.3f s%s, RSS %.1f..%.1f MB over %d runs" % (
+            min(self.walls), max(self.walls), self.cpu, server, min(self.rss) / 1024, max(self.rss) / 1024,
+            len(self.runs))
 
 
 def pair_ratio(a, b, what="walls"):
@@ -122,14 +137,40 @@ def pair_ratio(a, b, what="walls"):
     return statistics.median(x / y for x, y in zip(getattr(a, what), getattr(b, what)) if y)
 
 
-def compare(commands, runs, warmup=1, timeout=600):
+def server_cpu(srv):
+    """CPU seconds the server's processes used so far (their own and that of
+    the children they reaped: smbd's per-connection processes), and the pids."""
+    pids = srv.pids()
+    total = 0.0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total, set(pids)
+
+
+def compare(commands, runs, warmup=1, timeout=600, server=None):
     """commands: [(name, argv, check)] where check(Run) returns None or what is
     wrong with the run. Runs them in turn, warmup rounds first (checked,
-    not counted); returns {name: Stats}."""
+    not counted); returns {name: Stats}. With server (an SmbServer), each run
+    also gets server_cpu: the CPU seconds the server spent meanwhile."""
     got = {name: [] for name, _, _ in commands}
     for round_ in range(warmup + runs):
         for name, argv, check in commands:
+            before = server_cpu(server) if server else None
             r = run_once(argv, timeout=timeout)
+            if server:
+                # smbd's per-connection processes exit after the client; wait
+                # (bounded) until smbd has reaped them and counted their CPU
+                end = time.monotonic() + 2
+                after = server_cpu(server)
+                while after[1] - before[1] and time.monotonic() < end:
+                    time.sleep(0.02)
+                    after = server_cpu(server)
+                r.server_cpu = after[0] - before[0]
             bad = "exit status %d" % r.status if r.status != 0 else check(r)
             if bad:
                 raise BenchError("%s: %s\n$ %s\n%s%s" % (name, bad, " ".join(argv), r.out[-1500:], r.err[-1500:]))
@@ -378,22 +419,46 @@ def file_listers(ctx, fs, host, port):
 
 def add_vs_peers(table, bench, stats, wall_target=None, rss_target=None):
     s = stats["smbnet"]
+    value = {"walls": lambda x: x.wall, "cpus": lambda x: x.cpu, "rss": lambda x: x.rss_mb}
     for what, label, fmt, target in (("walls", "wall s (median)", "%.3f", wall_target),
+                                     ("cpus", "client CPU s, user+sys (median)", "%.3f", None),
                                      ("rss", "peak RSS MB (median)", "%.1f", rss_target)):
         for peer in ("rpcclient", "impacket"):
             if peer not in stats:
                 continue
             p = stats[peer]
-            table.add(bench, label, s.wall if what == "walls" else s.rss_mb, peer,
-                      p.wall if what == "walls" else p.rss_mb, target if peer == "rpcclient" else None, fmt=fmt,
-                      ratio=pair_ratio(s, p, what))
+            table.add(bench, label, value[what](s), peer, value[what](p), target if peer == "rpcclient" else None,
+                      fmt=fmt, ratio=pair_ratio(s, p, what))
     for name, st in stats.items():
         table.note("%s, %s: %s" % (bench, name, st.spread()))
 
 
+def server_compute_ms(ctx, fs):
+    """How long Samba takes to compute the answer: from our NetrFileEnum
+    request to the first fragment of its response, in one captured smbnet run."""
+    from tshark_capture import Capture
+    cap = Capture(fs.srv.port, os.path.join(fs.srv.tmpdir, "e2e-server-time.pcapng"))
+    with cap:
+        r = run_once(smbnet_argv(ctx, fs.srv.address, fs.srv.port, "--json", "file"))
+    if r.status != 0:
+        return None
+    rows = cap.fields("tcp.port == %d && dcerpc.opnum == 9" % fs.srv.port, "frame.time_relative", "tcp.srcport",
+                      "dcerpc.pkt_type")
+    req = [float(x[0][0]) for x in rows if int(x[1][0]) != fs.srv.port and "0" in x[2]]
+    resp = [float(x[0][0]) for x in rows if int(x[1][0]) == fs.srv.port and "2" in x[2]]
+    if not req or not resp:
+        return None
+    return (min(t for t in resp if t >= req[0]) - req[0]) * 1000
+
+
 def bench_e2e(ctx, table, fs):
-    stats = compare(file_listers(ctx, fs, fs.srv.address, fs.srv.port), ctx.runs)
-    add_vs_peers(table, "end to end, {:,} files".format(fs.held), stats, at_most(0.65), at_most(0.25))
+    stats = compare(file_listers(ctx, fs, fs.srv.address, fs.srv.port), ctx.runs, server=fs.srv)
+    bench = "end to end, {:,} files".format(fs.held)
+    add_vs_peers(table, bench, stats, at_most(0.65), at_most(0.25))
+    ms = server_compute_ms(ctx, fs)
+    table.note("%s: Samba computed the answer in %s ms in one more smbnet run, captured with tshark "
+               "(NetrFileEnum request to the first fragment of the response): every client waits that long"
+               % (bench, "?" if ms is None else "%.0f" % ms))
 
 
 def bench_wan(ctx, table, fs):
@@ -425,11 +490,14 @@ def bench_curve(ctx, table, fs, points):
     for n in sorted(points):
         s = points[n]
         table.add("cost curve, smbnet --json file", "{:,} files: wall s (median)".format(n), s.wall)
+        table.add("cost curve, smbnet --json file", "{:,} files: client CPU s".format(n), s.cpu)
         table.add("cost curve, smbnet --json file", "{:,} files: peak RSS MB".format(n), s.rss_mb, fmt="%.1f")
         if prev is not None:
             pn, ps = prev
-            table.note("cost curve {:,} -> {:,} files: {:.1f} us and {:.2f} KB per extra file".format(
-                pn, n, (s.wall - ps.wall) / (n - pn) * 1e6, (s.rss_mb - ps.rss_mb) * 1024 / (n - pn)))
+            table.note("cost curve {:,} -> {:,} files: per extra file {:.1f} us wall, {:.1f} us client CPU, "
+                       "{:.2f} KB RSS".format(pn, n, (s.wall - ps.wall) / (n - pn) * 1e6,
+                                              (s.cpu - ps.cpu) / (n - pn) * 1e6,
+                                              (s.rss_mb - ps.rss_mb) * 1024 / (n - pn)))
         table.note("cost curve, {:,} files: {}".format(n, s.spread()))
         prev = (n, s)
 
@@ -522,12 +590,14 @@ def bench_fanout(ctx, table):
                 stats = compare([("smbnet", smbnet_argv(ctx, ",".join(servers), srv.port, "--json", "session"),
                                   check_smbnet),
                                  ("rpcclient loop", ["sh", "-c", loop], check_loop)],
-                                ctx.runs if n <= 16 else max(3, ctx.runs // 2), timeout=900)
+                                ctx.runs if n <= 16 else max(3, ctx.runs // 2), timeout=900, server=srv)
                 s, p = stats["smbnet"], stats["rpcclient loop"]
                 bench = "fan-out, %d servers" % n
                 table.add(bench, "wall s (median)", s.wall, "rpcclient loop", p.wall,
                           ("<= 0.125x (8x faster)", lambda r: r <= 0.125) if n == 16 else None,
                           ratio=pair_ratio(s, p))
+                table.add(bench, "client CPU s, user+sys (median)", s.cpu, "rpcclient loop", p.cpu,
+                          ratio=pair_ratio(s, p, "cpus"))
                 table.add(bench, "peak RSS MB (median)", s.rss_mb, "rpcclient loop", p.rss_mb, fmt="%.1f",
                           ratio=pair_ratio(s, p, "rss"))
                 for name, st in stats.items():
