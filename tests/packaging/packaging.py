@@ -156,13 +156,30 @@ def autopkgtests(control_text):
     return tests
 
 
+def build_depends(tree):
+    """Build-Depends of debian/control, one package a line (no versions, no profiles)."""
+    text = open(os.path.join(tree, "debian", "control"), encoding="utf-8").read()
+    m = re.search(r"^Build-Depends:(.*?)(?=^\S)", text, re.M | re.S)
+    deps = m.group(1) if m else ""
+    return "\n".join(re.sub(r"\(.*?\)|<.*?>|\[.*?\]", "", d).strip() for d in deps.split(",") if d.strip())
+
+
+def run_sh_packages(path):
+    """The names in the packages=( ... ) array of tests/run.sh."""
+    text = open(path, encoding="utf-8").read()
+    m = re.search(r"^packages=\((.*?)^\)", text, re.M | re.S)
+    if not m:
+        return set()
+    return set(w for line in m.group(1).splitlines() for w in line.split("#", 1)[0].split())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("source")
     ap.add_argument("--keep", help="build in this folder and keep it")
     a = ap.parse_args()
     src = os.path.abspath(a.source)
-    print("1..26", flush=True)
+    print("1..27", flush=True)
     t0 = time.monotonic()
 
     if os.geteuid() != 0:
@@ -191,9 +208,22 @@ def body(src, work, t0):
     check(n > 0 and os.path.exists(os.path.join(tree, "debian", "control")) and not leftovers,
           f"a copy of the source tree without build directories ({n} files)", f"left over: {leftovers}")
 
+    # ---- what the build and the autopkgtests need, installed by tests/run.sh
+    needed = set(re.findall(r"^\s*([a-z0-9][a-z0-9.+-]+)", build_depends(tree), re.M))
+    needed.discard("debhelper-compat")
+    needed.update(("debhelper", "build-essential", "dpkg-dev", "lintian"))
+    ours = set(PACKAGES)
+    for _, deps in autopkgtests(open(os.path.join(tree, "debian", "tests", "control"), encoding="utf-8").read()):
+        needed.update(d for d in deps if d not in ours and d != "@")
+    listed = run_sh_packages(os.path.join(tree, "tests", "run.sh"))
+    check(listed and needed <= listed,
+          f"tests/run.sh installs every build dependency and autopkgtest dependency ({len(needed)})",
+          "missing from its package list: " + " ".join(sorted(needed - listed)))
+
     # ---- build
     t = time.monotonic()
-    r = run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=tree, env=plain_env(), stderr=subprocess.STDOUT)
+    r = run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=tree, stderr=subprocess.STDOUT,
+            env=plain_env(DEB_BUILD_OPTIONS="parallel=%d" % (os.cpu_count() or 1)))
     log = r.stdout
     with open(os.path.join(work, "build.log"), "w", encoding="utf-8") as f:
         f.write(log)
