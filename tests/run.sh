@@ -98,6 +98,9 @@ fi
 
 # Machine-wide things the tests rely on, checked or made here.
 step "host setup"
+# /run/lock, where tests keep lock files: a booted Debian has it (1777), a
+# container or chroot with an empty /run may not
+[ -d /run/lock ] || install -d -m 1777 /run/lock || abort "cannot make /run/lock"
 ip link set lo up || abort "cannot bring up lo"
 # IPv6 on loopback (transport tests connect to ::1): on when the kernel has it
 if [ -e /proc/sys/net/ipv6/conf/lo/disable_ipv6 ] && ! ip -6 addr show dev lo | grep -q 'inet6 ::1/'; then
@@ -110,7 +113,7 @@ if ! getent ahostsv4 localhost | grep -q '^127\.'; then
 	echo "adding '127.0.0.1 localhost' to /etc/hosts"
 	echo '127.0.0.1 localhost' >>/etc/hosts
 fi
-echo "lo up, $(ip -o addr show dev lo | awk '{print $4}' | tr '\n' ' ')localhost=$(getent ahostsv4 localhost | awk 'NR==1{print $1}')"
+echo "lo up with $(ip -o addr show dev lo | wc -l) addresses, localhost is $(getent ahostsv4 localhost | awk 'NR==1{print $1}'), /run/lock there"
 
 # A build directory configured once, reconfigured when it exists.
 setup() {
