@@ -22,7 +22,7 @@ fuzz_seconds=${FUZZ_SECONDS:-10}
 summaries=()
 status=0
 
-step() { printf '\n=== %s\n' "$*"; }
+step() { printf '\n=== %s (at %d s)\n' "$*" "$SECONDS"; }
 # A step that stops the run still ends with the summary line.
 abort() { echo "$*"; echo "0 passed, 1 failed"; exit 1; }
 
@@ -115,6 +115,14 @@ if ! getent ahostsv4 localhost | grep -q '^127\.'; then
 fi
 echo "lo up with $(ip -o addr show dev lo | wc -l) addresses, localhost is $(getent ahostsv4 localhost | awk 'NR==1{print $1}'), /run/lock there"
 
+# A build that fails counts as one failed test in the closing line.
+build_failed() {
+	echo "$1 failed: see above"
+	status=1
+	printf 'not ok 1 - %s\n' "$1" >"$build_root/failed-build-${#summaries[@]}.tap"
+	summaries+=("tap:$build_root/failed-build-${#summaries[@]}.tap")
+}
+
 # A build directory configured once, reconfigured when it exists.
 setup() {
 	local dir=$1; shift
@@ -132,7 +140,7 @@ if setup "$build_root/gcc" && ninja -C "$build_root/gcc"; then
 	meson test -C "$build_root/gcc" --print-errorlogs --no-rebuild || status=1
 	summaries+=("$build_root/gcc/meson-logs/testlog.json")
 else
-	echo "gcc build failed"; status=1; build_failed=1
+	build_failed "build (gcc)"
 fi
 
 step "build (clang, ASan+UBSan, fuzzers)"
@@ -152,13 +160,10 @@ if CC=clang CXX=clang++ setup "$build_root/asan" -Dfuzzing=true -Db_sanitize=add
 		summaries+=("tap:$build_root/fuzz.tap")
 	fi
 else
-	echo "sanitizer build failed"; status=1; build_failed=1
+	build_failed "build (clang, ASan+UBSan, fuzzers)"
 fi
 
 step "summary"
+echo "tests/run.sh took $SECONDS s"
 /usr/bin/python3 tests/summarize.py "${summaries[@]}" || status=1
-if [ "${build_failed:-0}" = 1 ]; then
-	echo "a build failed: see above"
-	status=1
-fi
 exit $status
