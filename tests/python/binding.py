@@ -29,6 +29,7 @@ import dataclasses
 import inspect
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -597,6 +598,7 @@ def main():
     finally:
         srv.stop()
         srv2.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     diag("sections: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     return 0
 
