@@ -196,6 +196,22 @@ SMBSESS_API struct smbsess_status smbsess_connect(TALLOC_CTX *mem_ctx, const cha
 						  const struct smbsess_credentials *creds,
 						  const struct smbsess_options *opts, struct smbsess_conn **conn);
 
+/**
+ * Leaves the server politely: closes the srvsvc pipe, disconnects IPC$ and
+ * logs the session off, in one message (one round trip), and waits for the
+ * answer within the connection's timeout. @p ev must be the connection's
+ * event context. Afterwards every operation on @p conn fails with
+ * SMBSESS_E_DISCONNECTED, and so does a second disconnect; @p conn stays
+ * allocated until the caller frees it (freeing without disconnecting just
+ * drops the TCP connection, which servers also clean up after). The
+ * request is allocated on @p mem_ctx. Added in 0.2.
+ */
+SMBSESS_API struct tevent_req *smbsess_disconnect_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+						       struct smbsess_conn *conn);
+SMBSESS_API struct smbsess_status smbsess_disconnect_recv(struct tevent_req *req);
+/** Blocking form, on the connection's event context. Added in 0.2. */
+SMBSESS_API struct smbsess_status smbsess_disconnect(struct smbsess_conn *conn);
+
 /** The server name the connection was made to. Owned by the connection. */
 SMBSESS_API const char *smbsess_conn_server(const struct smbsess_conn *conn);
 /** The negotiated dialect (enum smbsess_dialect). */

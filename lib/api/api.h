@@ -42,6 +42,8 @@ struct smbsess_conn {
 	struct smbsess__smb2_session *session;
 	struct smbsess__smb2_tree *tree;
 	struct smbsess__rpc_pipe *pipe;
+	struct smbsess__rpc_transport *transport; /* the pipe's, for leaving (NULL over a test's pipe) */
+	bool left;                     /* smbsess_disconnect sent the leave */
 	bool anonymous;                /* the credentials had no user (for smbsess_conn_auth) */
 	/* levels the server said it does not support (ERROR_INVALID_LEVEL) */
 	uint32_t bad_sess_levels, bad_file_levels, bad_conn_levels;

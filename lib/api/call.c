@@ -30,7 +30,7 @@ struct tevent_req *smbsess__api_call_send(TALLOC_CTX *mem_ctx, struct tevent_con
 	s->out = out;
 	s->out_size = out_size;
 	s->out_mem = out_mem;
-	if (conn->pipe == NULL) {
+	if (conn->pipe == NULL || conn->left) {
 		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED));
 		return tevent_req_post(req, ev);
 	}

@@ -1,6 +1,7 @@
 /*
- * smbsess_connect: TCP, NEGOTIATE, SESSION_SETUP, TREE_CONNECT IPC$, open
- * \srvsvc and bind the interface.
+ * smbsess_connect: TCP, NEGOTIATE, SESSION_SETUP, then TREE_CONNECT IPC$,
+ * CREATE \srvsvc and the bind in one compound; smbsess_disconnect: CLOSE,
+ * TREE_DISCONNECT and LOGOFF in one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,8 +19,6 @@ struct connect_state {
 static void connect_tcp_done(struct tevent_req *subreq);
 static void connect_negotiate_done(struct tevent_req *subreq);
 static void connect_session_done(struct tevent_req *subreq);
-static void connect_tree_done(struct tevent_req *subreq);
-static void connect_pipe_done(struct tevent_req *subreq);
 static void connect_bind_done(struct tevent_req *subreq);
 
 /*
@@ -153,34 +152,10 @@ static void connect_session_done(struct tevent_req *subreq)
 		return;
 	s->conn->anonymous = smbsess__creds_is_anonymous(s->creds);
 	TALLOC_FREE(subreq);
-	subreq = smbsess__smb2_tree_connect_send(s, s->ev, s->conn->session, "IPC$");
-	if (tevent_req_nomem(subreq, req))
+	/* The pipe opens with the bind: TREE_CONNECT IPC$ + CREATE \srvsvc + IOCTL, one round trip. */
+	s->transport = smbsess__rpc_smb2_pipe_new(s->conn, s->ev, s->conn->session, "IPC$", "srvsvc");
+	if (tevent_req_nomem(s->transport, req))
 		return;
-	tevent_req_set_callback(subreq, connect_tree_done, req);
-}
-
-static void connect_tree_done(struct tevent_req *subreq)
-{
-	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
-	struct connect_state *s = tevent_req_data(req, struct connect_state);
-
-	if (smbsess__req_nok(req, smbsess__smb2_tree_connect_recv(subreq, &s->conn->tree)))
-		return;
-	TALLOC_FREE(subreq);
-	subreq = smbsess__rpc_smb2_open_send(s->conn, s->ev, s->conn->tree, "srvsvc");
-	if (tevent_req_nomem(subreq, req))
-		return;
-	tevent_req_set_callback(subreq, connect_pipe_done, req);
-}
-
-static void connect_pipe_done(struct tevent_req *subreq)
-{
-	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
-	struct connect_state *s = tevent_req_data(req, struct connect_state);
-
-	if (smbsess__req_nok(req, smbsess__rpc_smb2_open_recv(subreq, s->conn, &s->transport)))
-		return;
-	TALLOC_FREE(subreq);
 	subreq = smbsess__rpc_bind_send(s, s->ev, s->transport, smbsess__rpc_srvsvc_uuid,
 					SMBSESS__SRVSVC_VERSION_MAJOR, SMBSESS__SRVSVC_VERSION_MINOR,
 					s->conn->opts.timeout_ms);
@@ -197,6 +172,8 @@ static void connect_bind_done(struct tevent_req *subreq)
 	if (smbsess__req_nok(req, smbsess__rpc_bind_recv(subreq, s->conn, &s->conn->pipe)))
 		return;
 	TALLOC_FREE(subreq);
+	s->conn->transport = s->transport;
+	s->conn->tree = smbsess__rpc_smb2_tree(s->transport);
 	tevent_req_done(req);
 }
 
@@ -274,6 +251,80 @@ struct smbsess_status smbsess__conn_from_pipe(TALLOC_CTX *mem_ctx, struct tevent
 	c->pipe = talloc_steal(c, pipe);
 	*conn = c;
 	return SMBSESS__OK;
+}
+
+/* ---- leaving ---- */
+
+struct disconnect_state {
+	struct smbsess_conn *conn;
+};
+
+static void disconnect_done(struct tevent_req *subreq);
+
+SMBSESS_API struct tevent_req *smbsess_disconnect_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+						       struct smbsess_conn *conn)
+{
+	struct tevent_req *req, *subreq;
+	struct disconnect_state *s;
+
+	if (ev == NULL)
+		return NULL;
+	req = tevent_req_create(mem_ctx, &s, struct disconnect_state);
+	if (req == NULL)
+		return NULL;
+	s->conn = conn;
+	if (conn == NULL || ev != conn->ev) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_INVALID_ARGUMENT));
+		return tevent_req_post(req, ev);
+	}
+	if (conn->left || conn->transport == NULL || conn->pipe == NULL) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED));
+		return tevent_req_post(req, ev);
+	}
+	/* From now on nothing else goes out on this connection. */
+	conn->left = true;
+	subreq = smbsess__rpc_smb2_leave_send(s, ev, conn->transport);
+	if (tevent_req_nomem(subreq, req))
+		return tevent_req_post(req, ev);
+	tevent_req_set_callback(subreq, disconnect_done, req);
+	return req;
+}
+
+static void disconnect_done(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
+	struct smbsess_status st = smbsess__rpc_smb2_leave_recv(subreq);
+
+	TALLOC_FREE(subreq);
+	if (smbsess__req_nok(req, st))
+		return;
+	tevent_req_done(req);
+}
+
+SMBSESS_API struct smbsess_status smbsess_disconnect_recv(struct tevent_req *req)
+{
+	struct smbsess_status st;
+
+	if (req == NULL)
+		return SMBSESS__ST_LIB(SMBSESS_E_INVALID_ARGUMENT);
+	st = smbsess__req_status(req);
+	tevent_req_received(req);
+	return st;
+}
+
+SMBSESS_API struct smbsess_status smbsess_disconnect(struct smbsess_conn *conn)
+{
+	struct tevent_req *req;
+	struct smbsess_status st;
+
+	if (conn == NULL)
+		return SMBSESS__ST_LIB(SMBSESS_E_INVALID_ARGUMENT);
+	req = smbsess_disconnect_send(conn, conn->ev, conn);
+	st = smbsess__api_wait(conn, req);
+	if (smbsess__st_ok(st))
+		st = smbsess_disconnect_recv(req);
+	talloc_free(req);
+	return st;
 }
 
 SMBSESS_API const char *smbsess_conn_server(const struct smbsess_conn *conn)

@@ -2,6 +2,11 @@
  * The RPC transport over an SMB2 named pipe: transceive is the IOCTL
  * FSCTL_PIPE_TRANSCEIVE, write and read are WRITE and READ at offset 0.
  *
+ * A pipe made by smbsess__rpc_smb2_pipe_new opens itself on its first
+ * transceive (the bind): TREE_CONNECT + CREATE + IOCTL in one compound, one
+ * round trip instead of three; smbsess__rpc_smb2_leave_send ends it with
+ * CLOSE + TREE_DISCONNECT + LOGOFF in one.
+ *
  * [MS-SMB2] 2.2.4 requires MaxTransactSize, MaxReadSize and MaxWriteSize of
  * at least 65536, so operations of up to 64 KiB need no look at the
  * connection's limits: reads ask for at most that, writes go in pieces of it.
@@ -16,23 +21,45 @@ struct tree_watch;
 
 struct smb2_pipe {
 	struct tevent_context *ev;
-	struct smbsess__smb2_tree *tree; /* NULL once the tree is gone */
+	struct smbsess__smb2_tree *tree; /* NULL before the open, and once the tree is gone */
 	struct smbsess__smb2_fileid fid;
 	struct tree_watch *watch;
+	/* a pipe that opens on its first transceive */
+	struct smbsess__smb2_session *session; /* NULL once opened, or once the session is gone */
+	struct tree_watch *session_watch;
+	char *share, *name;
+	bool opened;
+	bool left;                       /* closed by the leave compound: nothing to close */
 };
 
-/* A child of the tree: tells the pipe when the tree is freed. */
+/* A child of the tree (or of the session): tells the pipe when that is freed. */
 struct tree_watch {
 	struct smb2_pipe *pipe;
+	bool session;
 };
 
 static int watch_destructor(struct tree_watch *w)
 {
-	if (w->pipe) {
+	if (w->pipe && w->session) {
+		w->pipe->session = NULL;
+		w->pipe->session_watch = NULL;
+	} else if (w->pipe) {
 		w->pipe->tree = NULL;
 		w->pipe->watch = NULL;
 	}
 	return 0;
+}
+
+static struct tree_watch *watch_new(TALLOC_CTX *parent, struct smb2_pipe *p, bool session)
+{
+	struct tree_watch *w = talloc_zero(parent, struct tree_watch);
+
+	if (w != NULL) {
+		w->pipe = p;
+		w->session = session;
+		talloc_set_destructor(w, watch_destructor);
+	}
+	return w;
 }
 
 static void close_done(struct tevent_req *req)
@@ -49,7 +76,11 @@ static int smb2_pipe_destructor(struct smb2_pipe *p)
 		p->watch->pipe = NULL;
 		TALLOC_FREE(p->watch);
 	}
-	if (p->tree == NULL)
+	if (p->session_watch) {
+		p->session_watch->pipe = NULL;
+		TALLOC_FREE(p->session_watch);
+	}
+	if (p->tree == NULL || p->left)
 		return 0;
 	/* Closed in the background: the request lives on the tree and frees itself. */
 	req = smbsess__smb2_close_send(p->tree, p->ev, p->tree, &p->fid);
@@ -79,11 +110,68 @@ static struct tevent_req *op_create(TALLOC_CTX *mem_ctx, struct tevent_context *
 	if (req == NULL)
 		return NULL;
 	(*s)->pipe = p;
-	if (p->tree == NULL) {
-		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED));
+	if (p->tree == NULL || p->left) {
+		/* A pipe not yet open takes its first transceive (the caller checks). */
+		smbsess__req_nok(req, SMBSESS__ST_LIB(p->opened || p->left ? SMBSESS_E_DISCONNECTED
+								 : SMBSESS_E_INVALID_ARGUMENT));
 		return tevent_req_post(req, ev);
 	}
 	return req;
+}
+
+static void open_transceive_done(struct tevent_req *subreq);
+
+/* The first transceive of a pipe not yet open: TREE_CONNECT + CREATE + IOCTL. */
+static struct tevent_req *open_transceive_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+					       struct smb2_pipe *p, const uint8_t *data, size_t len,
+					       uint32_t max_out)
+{
+	struct op_state *s;
+	struct tevent_req *req = tevent_req_create(mem_ctx, &s, struct op_state), *subreq;
+
+	if (req == NULL)
+		return NULL;
+	s->pipe = p;
+	if (p->session == NULL || p->session_watch == NULL) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED));
+		return tevent_req_post(req, ev);
+	}
+	subreq = smbsess__smb2_open_ioctl_send(s, ev, p->session, p->share, p->name, SMBSESS__FSCTL_PIPE_TRANSCEIVE,
+					       data, len, max_out < OP_MAX ? max_out : OP_MAX);
+	if (tevent_req_nomem(subreq, req))
+		return tevent_req_post(req, ev);
+	tevent_req_set_callback(subreq, open_transceive_done, req);
+	return req;
+}
+
+static void open_transceive_done(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
+	struct op_state *s = tevent_req_data(req, struct op_state);
+	struct smb2_pipe *p = s->pipe;
+	struct smbsess__smb2_tree *tree = NULL;
+	struct smbsess_status st;
+
+	st = smbsess__smb2_open_ioctl_recv(subreq, s, &tree, &p->fid, &s->out, &s->out_len, &s->more);
+	TALLOC_FREE(subreq);
+	if (smbsess__req_nok(req, st))
+		return;
+	/* From here the tree and the open handle belong to the pipe: freeing it closes the handle. */
+	p->watch = watch_new(tree, p, false);
+	if (tevent_req_nomem(p->watch, req)) {
+		subreq = smbsess__smb2_close_send(tree, p->ev, tree, &p->fid);
+		if (subreq != NULL)
+			tevent_req_set_callback(subreq, close_done, NULL);
+		return;
+	}
+	p->tree = tree;
+	p->opened = true;
+	if (p->session_watch) {
+		p->session_watch->pipe = NULL;
+		TALLOC_FREE(p->session_watch);
+	}
+	p->session = NULL;
+	tevent_req_done(req);
 }
 
 static void transceive_done(struct tevent_req *subreq)
@@ -101,9 +189,13 @@ static void transceive_done(struct tevent_req *subreq)
 static struct tevent_req *smb2_transceive_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev, void *ctx,
 					       const uint8_t *data, size_t len, uint32_t max_out)
 {
+	struct smb2_pipe *p = ctx;
 	struct op_state *s;
-	struct tevent_req *req = op_create(mem_ctx, ev, ctx, &s), *subreq;
+	struct tevent_req *req, *subreq;
 
+	if (!p->opened && !p->left && len > 0 && len <= OP_MAX)
+		return open_transceive_send(mem_ctx, ev, p, data, len, max_out);
+	req = op_create(mem_ctx, ev, ctx, &s);
 	if (req == NULL || !tevent_req_is_in_progress(req))
 		return req;
 	if (len == 0 || len > OP_MAX) {
@@ -291,7 +383,7 @@ static void open_done(struct tevent_req *subreq)
 	/* From here the open handle belongs to the transport: freeing it, even unreceived, closes it. */
 	s->transport = talloc_zero(s, struct smbsess__rpc_transport);
 	p = s->transport ? talloc_zero(s->transport, struct smb2_pipe) : NULL;
-	w = talloc_zero(s->tree, struct tree_watch);
+	w = p ? watch_new(s->tree, p, false) : NULL;
 	if (p == NULL || w == NULL) {
 		talloc_free(w);
 		TALLOC_FREE(s->transport);
@@ -305,9 +397,8 @@ static void open_done(struct tevent_req *subreq)
 	p->ev = s->ev;
 	p->tree = s->tree;
 	p->fid = fid;
+	p->opened = true;
 	p->watch = w;
-	w->pipe = p;
-	talloc_set_destructor(w, watch_destructor);
 	talloc_set_destructor(p, smb2_pipe_destructor);
 	s->transport->ops = &smb2_ops;
 	s->transport->ctx = p;
@@ -322,6 +413,101 @@ struct smbsess_status smbsess__rpc_smb2_open_recv(struct tevent_req *req, TALLOC
 
 	if (smbsess__st_ok(st))
 		*transport = talloc_move(mem_ctx, &s->transport);
+	tevent_req_received(req);
+	return st;
+}
+
+/* ---- a pipe that opens itself, and leaving ---- */
+
+struct smbsess__rpc_transport *smbsess__rpc_smb2_pipe_new(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+							  struct smbsess__smb2_session *session,
+							  const char *share, const char *pipe_name)
+{
+	struct smbsess__rpc_transport *t;
+	struct smb2_pipe *p;
+	size_t units;
+
+	if (session == NULL || share == NULL || pipe_name == NULL || pipe_name[0] == '\0' ||
+	    !smbsess__st_ok(smbsess__utf8_utf16_units(pipe_name, strlen(pipe_name), &units)))
+		return NULL;
+	t = talloc_zero(mem_ctx, struct smbsess__rpc_transport);
+	p = t ? talloc_zero(t, struct smb2_pipe) : NULL;
+	if (p == NULL) {
+		talloc_free(t);
+		return NULL;
+	}
+	p->ev = ev;
+	p->session = session;
+	p->share = talloc_strdup(p, share);
+	p->name = talloc_strdup(p, pipe_name);
+	p->session_watch = watch_new(session, p, true);
+	talloc_set_destructor(p, smb2_pipe_destructor);
+	if (p->share == NULL || p->name == NULL || p->session_watch == NULL) {
+		talloc_free(t);
+		return NULL;
+	}
+	t->ops = &smb2_ops;
+	t->ctx = p;
+	return t;
+}
+
+static struct smb2_pipe *smb2_pipe_of(const struct smbsess__rpc_transport *t)
+{
+	return t != NULL && t->ops == &smb2_ops ? t->ctx : NULL;
+}
+
+struct smbsess__smb2_tree *smbsess__rpc_smb2_tree(const struct smbsess__rpc_transport *transport)
+{
+	struct smb2_pipe *p = smb2_pipe_of(transport);
+
+	return p ? p->tree : NULL;
+}
+
+struct leave_state {
+	struct smb2_pipe *pipe;
+};
+
+static void leave_done(struct tevent_req *subreq);
+
+struct tevent_req *smbsess__rpc_smb2_leave_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+						struct smbsess__rpc_transport *transport)
+{
+	struct tevent_req *req, *subreq;
+	struct leave_state *s;
+	struct smb2_pipe *p = smb2_pipe_of(transport);
+
+	req = tevent_req_create(mem_ctx, &s, struct leave_state);
+	if (req == NULL)
+		return NULL;
+	s->pipe = p;
+	if (p == NULL || p->left || p->tree == NULL) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(p == NULL ? SMBSESS_E_INVALID_ARGUMENT : SMBSESS_E_DISCONNECTED));
+		return tevent_req_post(req, ev);
+	}
+	subreq = smbsess__smb2_leave_send(s, ev, p->tree, &p->fid);
+	if (tevent_req_nomem(subreq, req))
+		return tevent_req_post(req, ev);
+	/* Whatever the answer, the handle is not ours to close any more. */
+	p->left = true;
+	tevent_req_set_callback(subreq, leave_done, req);
+	return req;
+}
+
+static void leave_done(struct tevent_req *subreq)
+{
+	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
+	struct smbsess_status st = smbsess__smb2_leave_recv(subreq);
+
+	TALLOC_FREE(subreq);
+	if (smbsess__req_nok(req, st))
+		return;
+	tevent_req_done(req);
+}
+
+struct smbsess_status smbsess__rpc_smb2_leave_recv(struct tevent_req *req)
+{
+	struct smbsess_status st = smbsess__req_status(req);
+
 	tevent_req_received(req);
 	return st;
 }

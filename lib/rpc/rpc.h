@@ -36,6 +36,7 @@
 #include "../util/util.h"
 
 struct smbsess__smb2_tree;
+struct smbsess__smb2_session;
 
 /* ---- the transport ---- */
 
@@ -84,6 +85,31 @@ struct tevent_req *smbsess__rpc_smb2_open_send(TALLOC_CTX *mem_ctx, struct teven
 					       struct smbsess__smb2_tree *tree, const char *pipe_name);
 struct smbsess_status smbsess__rpc_smb2_open_recv(struct tevent_req *req, TALLOC_CTX *mem_ctx,
 						  struct smbsess__rpc_transport **transport);
+
+/*
+ * A transport over the named pipe @p pipe_name of \\\\server\\@p share that
+ * opens itself on its first transceive (the bind): TREE_CONNECT + CREATE +
+ * IOCTL in one related compound, one round trip. No I/O here; NULL when
+ * out of memory or the name is invalid. Its first operation must be a
+ * transceive (others fail with SMBSESS_E_INVALID_ARGUMENT until then). The
+ * tree it connects is allocated on @p session; freeing the transport closes
+ * the pipe in the background as for smbsess__rpc_smb2_open_send.
+ */
+struct smbsess__rpc_transport *smbsess__rpc_smb2_pipe_new(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+							  struct smbsess__smb2_session *session,
+							  const char *share, const char *pipe_name);
+
+/* The tree an SMB2 transport's pipe is open on (NULL before it opened, or for another transport). */
+struct smbsess__smb2_tree *smbsess__rpc_smb2_tree(const struct smbsess__rpc_transport *transport);
+
+/*
+ * Leaves an open SMB2 pipe politely: CLOSE + TREE_DISCONNECT + LOGOFF of its
+ * session in one compound. The transport cannot be used after, and its
+ * destructor then sends nothing.
+ */
+struct tevent_req *smbsess__rpc_smb2_leave_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+						struct smbsess__rpc_transport *transport);
+struct smbsess_status smbsess__rpc_smb2_leave_recv(struct tevent_req *req);
 
 /* ---- bind ---- */
 

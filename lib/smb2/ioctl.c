@@ -31,13 +31,9 @@ static struct smbsess_status parse_ioctl(const struct smbsess__smb2_resp *r, voi
 	return SMBSESS__OK;
 }
 
-struct tevent_req *smbsess__smb2_ioctl_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
-					    struct smbsess__smb2_tree *tree,
-					    const struct smbsess__smb2_fileid *fid, uint32_t ctl_code,
-					    const uint8_t *in, size_t in_len, uint32_t max_out)
+uint8_t *smbsess__smb2_ioctl_body(TALLOC_CTX *mem_ctx, const struct smbsess__smb2_fileid *fid, uint32_t ctl_code,
+				  const uint8_t *in, size_t in_len, uint32_t max_out, size_t *body_len)
 {
-	struct smbsess__smb2_call call = { .cmd = SMBSESS__SMB2_IOCTL, .session = tree->session, .tree = tree };
-	struct tevent_req *req;
 	uint8_t *b;
 
 	if (in_len > UINT32_MAX - IOCTL_FIXED)
@@ -54,8 +50,34 @@ struct tevent_req *smbsess__smb2_ioctl_send(TALLOC_CTX *mem_ctx, struct tevent_c
 	smbsess__put_le32(b + 48, IOCTL_IS_FSCTL);
 	if (in_len)
 		memcpy(b + IOCTL_FIXED, in, in_len);
+	*body_len = IOCTL_FIXED + in_len;
+	return b;
+}
+
+struct smbsess_status smbsess__smb2_ioctl_parse(const struct smbsess__smb2_resp *r, TALLOC_CTX *mem_ctx,
+						uint8_t **out, size_t *out_len, bool *more)
+{
+	struct ioctl_out o;
+
+	SMBSESS__CHECK(parse_ioctl(r, &o, mem_ctx));
+	*out = o.data;
+	*out_len = o.len;
+	*more = o.more;
+	return SMBSESS__OK;
+}
+
+struct tevent_req *smbsess__smb2_ioctl_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+					    struct smbsess__smb2_tree *tree,
+					    const struct smbsess__smb2_fileid *fid, uint32_t ctl_code,
+					    const uint8_t *in, size_t in_len, uint32_t max_out)
+{
+	struct smbsess__smb2_call call = { .cmd = SMBSESS__SMB2_IOCTL, .session = tree->session, .tree = tree };
+	struct tevent_req *req;
+	uint8_t *b = smbsess__smb2_ioctl_body(mem_ctx, fid, ctl_code, in, in_len, max_out, &call.body_len);
+
+	if (b == NULL)
+		return NULL;
 	call.body = b;
-	call.body_len = IOCTL_FIXED + in_len;
 	call.expected_out = max_out;
 	req = smbsess__smb2_op_send(mem_ctx, ev, tree->session->conn, &call, parse_ioctl, sizeof(struct ioctl_out));
 	talloc_free(b);

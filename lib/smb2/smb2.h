@@ -259,6 +259,34 @@ struct tevent_req *smbsess__smb2_write_send(TALLOC_CTX *mem_ctx, struct tevent_c
 					    const uint8_t *data, size_t len, uint64_t offset);
 struct smbsess_status smbsess__smb2_write_recv(struct tevent_req *req, uint32_t *written);
 
+/*
+ * Opens @p name on \\server\@p share and makes one IOCTL @p ctl_code with
+ * @p in on it (for a pipe: FSCTL_PIPE_TRANSCEIVE, the first exchange), in
+ * one related compound TREE_CONNECT + CREATE + IOCTL: one round trip. On
+ * 3.0/3.0.2 with signing, the tree connect and its VALIDATE_NEGOTIATE_INFO
+ * go first, then CREATE + IOCTL; on 2.0.2 and 2.1 all three go one by one. The recv gives the new tree (allocated on
+ * the session), the FileId, and the IOCTL's output as smbsess__smb2_ioctl_recv.
+ * When the IOCTL fails, the file is closed in the background.
+ */
+struct tevent_req *smbsess__smb2_open_ioctl_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+						 struct smbsess__smb2_session *session, const char *share,
+						 const char *name, uint32_t ctl_code, const uint8_t *in,
+						 size_t in_len, uint32_t max_out);
+struct smbsess_status smbsess__smb2_open_ioctl_recv(struct tevent_req *req, TALLOC_CTX *mem_ctx,
+						    struct smbsess__smb2_tree **tree,
+						    struct smbsess__smb2_fileid *fid, uint8_t **out,
+						    size_t *out_len, bool *more);
+
+/*
+ * Leaves politely in one related compound: CLOSE of @p fid, TREE_DISCONNECT
+ * of @p tree, LOGOFF of its session (one by one on 2.0.2 and 2.1). The
+ * recv gives the first failure.
+ * The objects stay until freed; the session cannot be used after.
+ */
+struct tevent_req *smbsess__smb2_leave_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
+					    struct smbsess__smb2_tree *tree, const struct smbsess__smb2_fileid *fid);
+struct smbsess_status smbsess__smb2_leave_recv(struct tevent_req *req);
+
 /* LOGOFF of a session; the session object stays until freed. */
 struct tevent_req *smbsess__smb2_logoff_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
 					     struct smbsess__smb2_session *session);

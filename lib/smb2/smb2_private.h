@@ -135,6 +135,23 @@ struct smbsess_status smbsess__smb2_op_recv(struct tevent_req *req, TALLOC_CTX *
 /* Appends @p s as UTF-16LE (no terminator) at b + *off; *off advances. */
 struct smbsess_status smbsess__smb2_put_utf16(TALLOC_CTX *mem_ctx, const char *s, uint8_t **b, size_t *len);
 
+/* ---- bodies and parsers shared by the single commands and the compounds of open.c ---- */
+
+/* The TREE_CONNECT body for \\\\server\\@p share. */
+struct smbsess_status smbsess__smb2_tree_body(TALLOC_CTX *mem_ctx, const struct smbsess__smb2_session *session,
+					      const char *share, uint8_t **body, size_t *body_len);
+/* The tree a TREE_CONNECT response made, allocated on @p session. */
+struct smbsess_status smbsess__smb2_tree_from_resp(struct smbsess__smb2_session *session,
+						   const struct smbsess__smb2_resp *r,
+						   struct smbsess__smb2_tree **out);
+/* Whether the first tree of @p session must be followed by VALIDATE_NEGOTIATE_INFO (3.0, 3.0.2 signed). */
+bool smbsess__smb2_tree_needs_validation(const struct smbsess__smb2_session *session);
+/* The IOCTL body (NULL when out of memory or too long) and the parse of its response. */
+uint8_t *smbsess__smb2_ioctl_body(TALLOC_CTX *mem_ctx, const struct smbsess__smb2_fileid *fid, uint32_t ctl_code,
+				  const uint8_t *in, size_t in_len, uint32_t max_out, size_t *body_len);
+struct smbsess_status smbsess__smb2_ioctl_parse(const struct smbsess__smb2_resp *r, TALLOC_CTX *mem_ctx,
+						uint8_t **out, size_t *out_len, bool *more);
+
 /* Sets the connection's fatal error (the first one wins) and fails everything in flight. */
 void smbsess__smb2_conn_fail(struct smbsess__smb2_conn *conn, struct smbsess_status st);
 

@@ -36,6 +36,59 @@ static struct smbsess_status parse_tree(const struct smbsess__smb2_resp *r, void
 static void tree_connected(struct tevent_req *subreq);
 static void tree_validated(struct tevent_req *subreq);
 
+struct smbsess_status smbsess__smb2_tree_body(TALLOC_CTX *mem_ctx, const struct smbsess__smb2_session *session,
+					      const char *share, uint8_t **body, size_t *body_len)
+{
+	size_t len = 8;
+	char *path = talloc_asprintf(mem_ctx, "\\\\%s\\%s", session->conn->server_name, share);
+	uint8_t *b = talloc_zero_array(mem_ctx, uint8_t, len);
+	struct smbsess_status st = SMBSESS__OK;
+
+	if (path == NULL || b == NULL)
+		st = SMBSESS__ST_NOMEM;
+	if (smbsess__st_ok(st))
+		st = smbsess__smb2_put_utf16(mem_ctx, path, &b, &len);
+	talloc_free(path);
+	if (!smbsess__st_ok(st)) {
+		talloc_free(b);
+		return st;
+	}
+	smbsess__put_le16(b, 9);
+	smbsess__put_le16(b + 4, SMBSESS__SMB2_HDR_LEN + 8);
+	smbsess__put_le16(b + 6, (uint16_t)(len - 8));
+	*body = b;
+	*body_len = len;
+	return SMBSESS__OK;
+}
+
+struct smbsess_status smbsess__smb2_tree_from_resp(struct smbsess__smb2_session *session,
+						   const struct smbsess__smb2_resp *r,
+						   struct smbsess__smb2_tree **out)
+{
+	struct smbsess__smb2_tree got, *t;
+
+	memset(&got, 0, sizeof got);
+	SMBSESS__CHECK(parse_tree(r, &got, NULL));
+	if ((got.share_flags & SHAREFLAG_ENCRYPT_DATA) && session->conn->cipher == 0)
+		return SMBSESS__ST_LIB(SMBSESS_E_NOT_SUPPORTED);
+	t = talloc_zero(session, struct smbsess__smb2_tree);
+	if (t == NULL)
+		return SMBSESS__ST_NOMEM;
+	*t = got;
+	t->session = session;
+	t->encrypt = (got.share_flags & SHAREFLAG_ENCRYPT_DATA) != 0;
+	*out = t;
+	return SMBSESS__OK;
+}
+
+bool smbsess__smb2_tree_needs_validation(const struct smbsess__smb2_session *session)
+{
+	const struct smbsess__smb2_conn *conn = session->conn;
+
+	return (conn->dialect == SMBSESS__SMB2_DIALECT_300 || conn->dialect == SMBSESS__SMB2_DIALECT_302) &&
+	       session->signing && !session->encrypt;
+}
+
 struct tevent_req *smbsess__smb2_tree_connect_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
 						   struct smbsess__smb2_session *session, const char *share)
 {
@@ -43,26 +96,18 @@ struct tevent_req *smbsess__smb2_tree_connect_send(TALLOC_CTX *mem_ctx, struct t
 	struct tree_state *s;
 	struct smbsess__smb2_call call = { .cmd = SMBSESS__SMB2_TREE_CONNECT, .session = session };
 	uint8_t *b;
-	size_t len = 8;
-	char *path;
+	size_t len;
 
 	req = tevent_req_create(mem_ctx, &s, struct tree_state);
 	if (req == NULL)
 		return NULL;
 	s->ev = ev;
 	s->session = session;
-	path = talloc_asprintf(s, "\\\\%s\\%s", session->conn->server_name, share);
-	b = talloc_zero_array(s, uint8_t, len);
-	if (tevent_req_nomem(path, req) || tevent_req_nomem(b, req))
+	if (smbsess__req_nok(req, smbsess__smb2_tree_body(s, session, share, &b, &len)))
 		return tevent_req_post(req, ev);
-	if (smbsess__req_nok(req, smbsess__smb2_put_utf16(s, path, &b, &len)))
-		return tevent_req_post(req, ev);
-	smbsess__put_le16(b, 9);
-	smbsess__put_le16(b + 4, SMBSESS__SMB2_HDR_LEN + 8);
-	smbsess__put_le16(b + 6, (uint16_t)(len - 8));
 	call.body = b;
 	call.body_len = len;
-	subreq = smbsess__smb2_op_send(s, ev, session->conn, &call, parse_tree, sizeof(struct smbsess__smb2_tree));
+	subreq = smbsess__smb2_call_send(s, ev, session->conn, &call, 0);
 	if (tevent_req_nomem(subreq, req))
 		return tevent_req_post(req, ev);
 	tevent_req_set_callback(subreq, tree_connected, req);
@@ -73,29 +118,20 @@ static void tree_connected(struct tevent_req *subreq)
 {
 	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
 	struct tree_state *s = tevent_req_data(req, struct tree_state);
-	struct smbsess__smb2_conn *conn = s->session->conn;
-	struct smbsess__smb2_tree got;
+	struct smbsess__smb2_resp r;
 	struct smbsess_status st;
 
-	st = smbsess__smb2_op_recv(subreq, NULL, &got);
+	st = smbsess__smb2_call_recv(subreq, s, &r);
+	TALLOC_FREE(subreq);
 	if (smbsess__req_nok(req, st))
 		return;
-	s->tree = talloc_zero(s->session, struct smbsess__smb2_tree);
-	if (tevent_req_nomem(s->tree, req))
+	/* The request succeeded: the connection and the session are still there. */
+	if (smbsess__req_nok(req, smbsess__smb2_tree_from_resp(s->session, &r, &s->tree)))
 		return;
-	*s->tree = got;
-	s->tree->session = s->session;
-	if (got.share_flags & SHAREFLAG_ENCRYPT_DATA) {
-		if (conn->cipher == 0) {
-			smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_NOT_SUPPORTED));
-			return;
-		}
-		s->tree->encrypt = true;
-	}
 
 	/* 3.0/3.0.2: prove that nobody tampered with the negotiation. */
-	if ((conn->dialect == SMBSESS__SMB2_DIALECT_300 || conn->dialect == SMBSESS__SMB2_DIALECT_302) &&
-	    s->session->signing && !s->session->encrypt) {
+	if (smbsess__smb2_tree_needs_validation(s->session)) {
+		struct smbsess__smb2_conn *conn = s->session->conn;
 		uint8_t in[24 + 2 * 5];
 		struct smbsess__smb2_fileid all_ones;
 		size_t in_len = 24 + 2 * conn->n_client_dialects;

@@ -8,6 +8,7 @@
  *                 [--page-size N] [--timeout MS] [--info]
  *                 [--kerberos] [--ccache NAME] [--keytab KT] [--principal P]
  *                 [--mechs ntlm|krb5|krb5,ntlm|ntlm,krb5] [--dialects MIN-MAX]
+ *                 [--disconnect]
  *                 SERVER DOMAIN USER PASSWORD CMD [ARGS]
  *   (--dialects takes two enum smbsess_dialect values, e.g. 0x0300-0x0302)
  *   CMD: sessions [CLIENT [USER]]   files [BASEPATH [USER]]   fileinfo ID
@@ -19,6 +20,9 @@
  * value; backslash, tab, newline and carriage return in values are written
  * \\ \t \n \r), then "level=N count=N". close/sessdel print "ok=1".
  * --info first prints "dialect=0xNNNN signed=N encrypted=N auth=none|anonymous|ntlm|kerberos".
+ * --disconnect then calls smbsess_disconnect and prints "disconnect=STATUS", a
+ * second one "disconnect_again=STATUS" and the command once more "after=STATUS"
+ * (status names; OK for success).
  *
  * Kerberos: --kerberos uses Kerberos only (NTLM forbidden) unless --mechs
  * says otherwise; the tickets come from --keytab, else --ccache, else the
@@ -45,7 +49,7 @@ _Noreturn static void usage(void)
 		"usage: api_tool [--port N] [--address A] [--encrypt auto|required|off] [--sign auto|required]\n"
 		"                [--level L|best] [--max-entries N] [--page-size N] [--timeout MS] [--info]\n"
 		"                [--kerberos] [--ccache NAME] [--keytab KT] [--principal P]\n"
-		"                [--mechs ntlm|krb5|krb5,ntlm|ntlm,krb5] [--dialects MIN-MAX]\n"
+		"                [--mechs ntlm|krb5|krb5,ntlm|ntlm,krb5] [--dialects MIN-MAX] [--disconnect]\n"
 		"                SERVER DOMAIN USER PASSWORD CMD [ARGS]\n"
 		"  CMD: sessions [CLIENT [USER]] | files [BASEPATH [USER]] | fileinfo ID | close ID |\n"
 		"       sessdel [CLIENT [USER]] | conns QUALIFIER        (\"-\" means none)\n");
@@ -369,7 +373,7 @@ int main(int argc, char **argv)
 	struct smbsess_conn *conn = NULL;
 	struct smbsess_status st;
 	uint32_t level = SMBSESS_LEVEL_BEST, v;
-	bool info = false, kerberos = false, have_mechs = false;
+	bool info = false, kerberos = false, have_mechs = false, disconnect = false;
 	const char *ccache = NULL, *keytab = NULL, *principal = NULL;
 	enum smbsess_mechs mechs = SMBSESS_MECHS_NTLM_ONLY;
 	int i, rc;
@@ -399,6 +403,10 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(opt, "--kerberos") == 0) {
 			kerberos = true;
+			continue;
+		}
+		if (strcmp(opt, "--disconnect") == 0) {
+			disconnect = true;
 			continue;
 		}
 		if (val == NULL)
@@ -491,6 +499,18 @@ int main(int argc, char **argv)
 		       auth_name(smbsess_conn_auth(conn)));
 	st = run(mem, conn, argv[i + 4], argc - i - 5, argv + i + 5, level);
 	rc = smbsess_status_is_ok(st) ? 0 : fail(st);
+	if (disconnect) {
+		printf("disconnect=%s\n", smbsess_status_name(smbsess_disconnect(conn)));
+		printf("disconnect_again=%s\n", smbsess_status_name(smbsess_disconnect(conn)));
+		/* quietly: only its status */
+		fflush(stdout);
+		{
+			struct smbsess_session_list *l = NULL;
+
+			st = smbsess_session_enum(mem, conn, NULL, NULL, level, &l);
+			printf("after=%s\n", smbsess_status_name(st));
+		}
+	}
 out:
 	fflush(stdout);
 	talloc_free(mem); /* conn, creds, opts and every list */
