@@ -2,7 +2,9 @@
 #include "api.h"
 
 struct call_state {
-	struct smbsess_conn *conn;
+	/* the caller's limits, taken at the start: the connection may be freed before the answer */
+	uint32_t max_entries;
+	size_t max_bytes;
 	smbsess__ndr_fn out_fn;
 	void *out;
 	size_t out_size;
@@ -25,7 +27,8 @@ struct tevent_req *smbsess__api_call_send(TALLOC_CTX *mem_ctx, struct tevent_con
 	req = tevent_req_create(mem_ctx, &s, struct call_state);
 	if (req == NULL)
 		return NULL;
-	s->conn = conn;
+	s->max_entries = conn->opts.max_entries;
+	s->max_bytes = conn->opts.max_bytes;
 	s->out_fn = out_fn;
 	s->out = out;
 	s->out_size = out_size;
@@ -55,10 +58,10 @@ static void call_done(struct tevent_req *subreq)
 		return;
 	TALLOC_FREE(subreq);
 	/* A page can never hold more entries than the caller lets an enumeration collect. */
-	limits.max_entries = s->conn->opts.max_entries;
+	limits.max_entries = s->max_entries;
 	/* Nor take more memory to decode than the caller lets it keep. */
-	if (limits.max_alloc > s->conn->opts.max_bytes)
-		limits.max_alloc = s->conn->opts.max_bytes;
+	if (limits.max_alloc > s->max_bytes)
+		limits.max_alloc = s->max_bytes;
 	if (smbsess__req_nok(req, smbsess__ndr_pull_blob(s->out_mem, stub, len, &limits, s->out_fn, s->out,
 						      s->out_size)))
 		return;

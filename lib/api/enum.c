@@ -41,7 +41,7 @@ static const struct kind_info kinds[] = {
 
 struct enum_state {
 	struct tevent_context *ev;
-	struct smbsess_conn *conn;
+	struct smbsess__weak *conn;   /* the caller may free the connection while a page is on its way */
 	const struct kind_info *k;
 	char *filter1, *filter2;
 	size_t level_idx;     /* index into k->levels of the level being tried */
@@ -68,9 +68,9 @@ static uint32_t *bad_levels(struct smbsess_conn *conn, enum smbsess__srvsvc_kind
 }
 
 /* The next level to try from index @p from on, skipping those known to be unsupported. */
-static bool next_level(struct enum_state *s, size_t from)
+static bool next_level(struct enum_state *s, struct smbsess_conn *conn, size_t from)
 {
-	uint32_t bad = *bad_levels(s->conn, s->k->kind);
+	uint32_t bad = *bad_levels(conn, s->k->kind);
 
 	for (size_t i = from; i < s->k->n_levels; i++) {
 		if (!(bad & (1u << i))) {
@@ -183,7 +183,8 @@ static bool keep(const struct enum_state *s, const void *e)
  * Copies the entries of a page that pass the filters into the list; the
  * decoded page is freed after, so what the filter drops costs nothing.
  */
-static struct smbsess_status append_page(struct enum_state *s, const struct smbsess__srvsvc_ctr *c)
+static struct smbsess_status append_page(struct enum_state *s, const struct smbsess_conn *conn,
+					 const struct smbsess__srvsvc_ctr *c)
 {
 	size_t size = s->k->elem_size;
 	const uint8_t *p = c->array;
@@ -191,13 +192,13 @@ static struct smbsess_status append_page(struct enum_state *s, const struct smbs
 	for (uint32_t i = 0; i < c->count; i++) {
 		if (!keep(s, p + (size_t)i * size))
 			continue;
-		SMBSESS__CHECK(smbsess__list_add(s->list, p + (size_t)i * size, s->conn->opts.max_entries,
-						 s->conn->opts.max_bytes));
+		SMBSESS__CHECK(smbsess__list_add(s->list, p + (size_t)i * size, conn->opts.max_entries,
+						 conn->opts.max_bytes));
 	}
 	return SMBSESS__OK;
 }
 
-static void enum_request_page(struct tevent_req *req)
+static void enum_request_page(struct tevent_req *req, struct smbsess_conn *conn)
 {
 	struct enum_state *s = tevent_req_data(req, struct enum_state);
 	struct smbsess__srvsvc_ctr ctr = { .level = s->k->levels[s->level_idx], .present = true };
@@ -207,25 +208,25 @@ static void enum_request_page(struct tevent_req *req)
 
 	switch (s->k->kind) {
 	case SMBSESS__SRVSVC_SESSIONS:
-		s->in.sess = (struct smbsess__srvsvc_sess_enum_in){ s->conn->server_unc, s->filter1, s->filter2, ctr,
-								    s->conn->opts.page_size, resume };
+		s->in.sess = (struct smbsess__srvsvc_sess_enum_in){ conn->server_unc, s->filter1, s->filter2, ctr,
+								    conn->opts.page_size, resume };
 		in = &s->in.sess;
 		break;
 	case SMBSESS__SRVSVC_FILES:
-		s->in.file = (struct smbsess__srvsvc_file_enum_in){ s->conn->server_unc, s->filter1, s->filter2, ctr,
-								    s->conn->opts.page_size, resume };
+		s->in.file = (struct smbsess__srvsvc_file_enum_in){ conn->server_unc, s->filter1, s->filter2, ctr,
+								    conn->opts.page_size, resume };
 		in = &s->in.file;
 		break;
 	default:
-		s->in.conn = (struct smbsess__srvsvc_conn_enum_in){ s->conn->server_unc, s->filter1, ctr,
-								    s->conn->opts.page_size, resume };
+		s->in.conn = (struct smbsess__srvsvc_conn_enum_in){ conn->server_unc, s->filter1, ctr,
+								    conn->opts.page_size, resume };
 		in = &s->in.conn;
 		break;
 	}
 	s->page_mem = talloc_new(s);
 	if (tevent_req_nomem(s->page_mem, req))
 		return;
-	subreq = smbsess__api_call_send(s, s->ev, s->conn, s->k->opnum, s->k->in_fn, in, s->k->out_fn, &s->out,
+	subreq = smbsess__api_call_send(s, s->ev, conn, s->k->opnum, s->k->in_fn, in, s->k->out_fn, &s->out,
 					sizeof s->out, s->page_mem);
 	if (tevent_req_nomem(subreq, req))
 		return;
@@ -238,9 +239,12 @@ static void enum_page_done(struct tevent_req *subreq)
 	struct enum_state *s = tevent_req_data(req, struct enum_state);
 	struct smbsess__srvsvc_enum_out *o = &s->out;
 	uint32_t level = s->k->levels[s->level_idx];
+	struct smbsess_conn *conn = smbsess__weak_get(s->conn);
 	struct smbsess_status st;
 
 	st = smbsess__api_call_recv(subreq);
+	if (smbsess__st_ok(st) && conn == NULL)
+		st = SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED);
 	/* A page past the caller's entry or memory limit is the caller's limit. */
 	if (st.domain == SMBSESS_DOMAIN_NDR && (st.code == SMBSESS_NDR_E_TOO_MANY || st.code == SMBSESS_NDR_E_ALLOC_LIMIT))
 		st = SMBSESS__ST_LIB(SMBSESS_E_LIMIT);
@@ -249,13 +253,13 @@ static void enum_page_done(struct tevent_req *subreq)
 
 	if (o->result == SMBSESS__WERR_INVALID_LEVEL && !s->level_known && s->pages == 0) {
 		/* Not this level: remember it and try the next one down. */
-		*bad_levels(s->conn, s->k->kind) |= 1u << s->level_idx;
+		*bad_levels(conn, s->k->kind) |= 1u << s->level_idx;
 		TALLOC_FREE(s->page_mem);
-		if (!next_level(s, s->level_idx + 1)) {
+		if (!next_level(s, conn, s->level_idx + 1)) {
 			smbsess__req_nok(req, SMBSESS__ST_WERR(o->result));
 			return;
 		}
-		enum_request_page(req);
+		enum_request_page(req, conn);
 		return;
 	}
 	if (o->result != 0 && o->result != SMBSESS__WERR_MORE_DATA) {
@@ -268,7 +272,7 @@ static void enum_page_done(struct tevent_req *subreq)
 	}
 	s->level_known = true;
 	s->list->level = level;
-	if (o->ctr.count > 0 && smbsess__req_nok(req, append_page(s, &o->ctr)))
+	if (o->ctr.count > 0 && smbsess__req_nok(req, append_page(s, conn, &o->ctr)))
 		return;
 	TALLOC_FREE(s->page_mem);
 	s->pages++;
@@ -284,7 +288,7 @@ static void enum_page_done(struct tevent_req *subreq)
 		return;
 	}
 	s->resume = o->resume_handle.value;
-	enum_request_page(req);
+	enum_request_page(req, conn);
 }
 
 struct tevent_req *smbsess__enum_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev, struct smbsess_conn *conn,
@@ -301,12 +305,14 @@ struct tevent_req *smbsess__enum_send(TALLOC_CTX *mem_ctx, struct tevent_context
 	if (req == NULL)
 		return NULL;
 	s->ev = ev;
-	s->conn = conn;
 	s->k = &kinds[kind];
 	if (conn == NULL) {
 		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_INVALID_ARGUMENT));
 		return tevent_req_post(req, ev);
 	}
+	s->conn = smbsess__weak_new(s, conn);
+	if (tevent_req_nomem(s->conn, req))
+		return tevent_req_post(req, ev);
 	if (want != SMBSESS_LEVEL_BEST) {
 		for (first = 0; first < s->k->n_levels && s->k->levels[first] != want; first++)
 			;
@@ -320,13 +326,15 @@ struct tevent_req *smbsess__enum_send(TALLOC_CTX *mem_ctx, struct tevent_context
 						      : (filter1 ? talloc_strdup(s, filter1) : NULL);
 	s->filter2 = filter2 ? talloc_strdup(s, filter2) : NULL;
 	s->list = smbsess__list_new(s, kind);
-	if ((filter1 && !s->filter1) || (filter2 && !s->filter2) || tevent_req_nomem(s->list, req))
+	if ((filter1 && !s->filter1) || (filter2 && !s->filter2) || s->list == NULL) {
+		tevent_req_oom(req);
 		return tevent_req_post(req, ev);
-	if (!next_level(s, first)) {
+	}
+	if (!next_level(s, conn, first)) {
 		smbsess__req_nok(req, SMBSESS__ST_WERR(SMBSESS__WERR_INVALID_LEVEL));
 		return tevent_req_post(req, ev);
 	}
-	enum_request_page(req);
+	enum_request_page(req, conn);
 	if (!tevent_req_is_in_progress(req))
 		return tevent_req_post(req, ev);
 	return req;

@@ -214,7 +214,8 @@ SMBSESS_API struct smbsess_status smbsess_file_close(struct smbsess_conn *conn, 
 
 struct get_info_state {
 	struct tevent_context *ev;
-	struct smbsess_conn *conn;
+	struct smbsess__weak *conn;   /* the caller may free the connection meanwhile */
+	size_t max_bytes;
 	uint32_t id;
 	uint32_t want;
 	size_t level_idx;
@@ -228,15 +229,15 @@ static const uint32_t info_levels[] = { 3, 2 };
 static void get_info_done(struct tevent_req *subreq);
 static void get_info_enum_done(struct tevent_req *subreq);
 
-static void get_info_request(struct tevent_req *req)
+static void get_info_request(struct tevent_req *req, struct smbsess_conn *conn)
 {
 	struct get_info_state *s = tevent_req_data(req, struct get_info_state);
 	struct tevent_req *subreq;
 
-	s->in = (struct smbsess__srvsvc_file_get_info_in){ s->conn->server_unc, s->id, info_levels[s->level_idx] };
+	s->in = (struct smbsess__srvsvc_file_get_info_in){ conn->server_unc, s->id, info_levels[s->level_idx] };
 	memset(&s->out, 0, sizeof s->out);
 	s->out.level = s->in.level;
-	subreq = smbsess__api_call_send(s, s->ev, s->conn, SMBSESS__SRVSVC_NETRFILEGETINFO,
+	subreq = smbsess__api_call_send(s, s->ev, conn, SMBSESS__SRVSVC_NETRFILEGETINFO,
 					smbsess__srvsvc_file_get_info_in, &s->in, smbsess__srvsvc_file_get_info_out,
 					&s->out, sizeof s->out, s);
 	if (tevent_req_nomem(subreq, req))
@@ -257,7 +258,6 @@ SMBSESS_API struct tevent_req *smbsess_file_get_info_send(TALLOC_CTX *mem_ctx, s
 	if (req == NULL)
 		return NULL;
 	s->ev = ev;
-	s->conn = conn;
 	s->id = id;
 	s->want = level;
 	if (conn == NULL || (level != SMBSESS_LEVEL_BEST && level != 2 && level != 3)) {
@@ -265,10 +265,12 @@ SMBSESS_API struct tevent_req *smbsess_file_get_info_send(TALLOC_CTX *mem_ctx, s
 		return tevent_req_post(req, ev);
 	}
 	s->level_idx = level == 2 ? 1 : 0;
+	s->max_bytes = conn->opts.max_bytes;
+	s->conn = smbsess__weak_new(s, conn);
 	s->list = smbsess__list_new(s, SMBSESS__SRVSVC_FILES);
-	if (tevent_req_nomem(s->list, req))
+	if (tevent_req_nomem(s->conn, req) || tevent_req_nomem(s->list, req))
 		return tevent_req_post(req, ev);
-	get_info_request(req);
+	get_info_request(req, conn);
 	if (!tevent_req_is_in_progress(req))
 		return tevent_req_post(req, ev);
 	return req;
@@ -279,14 +281,19 @@ static void get_info_done(struct tevent_req *subreq)
 	struct tevent_req *req = tevent_req_callback_data(subreq, struct tevent_req);
 	struct get_info_state *s = tevent_req_data(req, struct get_info_state);
 	struct smbsess_status st = smbsess__api_call_recv(subreq);
+	struct smbsess_conn *conn = smbsess__weak_get(s->conn);
 
+	if (conn == NULL) {
+		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED));
+		return;
+	}
 	if (st.domain == SMBSESS_DOMAIN_RPC && st.code == SMBSESS__RPC_OP_RNG_ERROR) {
 		/*
 		 * The server has no NetrFileGetInfo (Samba): find the id in an
 		 * enumeration at the best level it has; a level-2 answer is cut
 		 * down from it (Samba enumerates at level 3 only).
 		 */
-		subreq = smbsess__enum_send(s, s->ev, s->conn, SMBSESS__SRVSVC_FILES, NULL, NULL, SMBSESS_LEVEL_BEST);
+		subreq = smbsess__enum_send(s, s->ev, conn, SMBSESS__SRVSVC_FILES, NULL, NULL, SMBSESS_LEVEL_BEST);
 		if (tevent_req_nomem(subreq, req))
 			return;
 		tevent_req_set_callback(subreq, get_info_enum_done, req);
@@ -296,7 +303,7 @@ static void get_info_done(struct tevent_req *subreq)
 		return;
 	if (s->out.result == SMBSESS__WERR_INVALID_LEVEL && s->level_idx + 1 < 2) {
 		s->level_idx++;
-		get_info_request(req);
+		get_info_request(req, conn);
 		return;
 	}
 	if (s->out.result != 0) {
@@ -308,7 +315,7 @@ static void get_info_done(struct tevent_req *subreq)
 		return;
 	}
 	s->list->level = s->out.level;
-	if (smbsess__req_nok(req, smbsess__list_add(s->list, &s->out.info, 1, s->conn->opts.max_bytes)))
+	if (smbsess__req_nok(req, smbsess__list_add(s->list, &s->out.info, 1, s->max_bytes)))
 		return;
 	tevent_req_done(req);
 }
@@ -330,13 +337,13 @@ static void get_info_enum_done(struct tevent_req *subreq)
 			continue;
 		if (s->want == 2) {
 			s->list->level = 2;
-			if (smbsess__req_nok(req, smbsess__list_add(s->list, &id_only, 1, s->conn->opts.max_bytes)))
+			if (smbsess__req_nok(req, smbsess__list_add(s->list, &id_only, 1, s->max_bytes)))
 				return;
 			tevent_req_done(req);
 			return;
 		}
 		s->list->level = all->level;
-		if (smbsess__req_nok(req, smbsess__list_add(s->list, &files[i], 1, s->conn->opts.max_bytes)))
+		if (smbsess__req_nok(req, smbsess__list_add(s->list, &files[i], 1, s->max_bytes)))
 			return;
 		tevent_req_done(req);
 		return;

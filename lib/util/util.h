@@ -117,4 +117,15 @@ static inline void smbsess__put_le64(uint8_t *p, uint64_t v)
 	smbsess__put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
+/*
+ * A weak reference: smbsess__weak_get gives @p target while it lives and
+ * NULL once it is freed. The reference is a talloc child of @p owner and
+ * lets go of the target when freed. For requests that must not touch an
+ * object the caller may free while they wait. NULL when out of memory or
+ * @p target is NULL.
+ */
+struct smbsess__weak;
+struct smbsess__weak *smbsess__weak_new(TALLOC_CTX *owner, void *target);
+void *smbsess__weak_get(const struct smbsess__weak *w);
+
 #endif /* SMBSESS_LIB_UTIL_H */
