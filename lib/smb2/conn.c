@@ -290,7 +290,7 @@ static void queue_frame(struct smbsess__smb2_conn *conn, struct out_frame *f)
 	update_fd_flags(conn);
 }
 
-/* ---- building frames ---- */
+/* ---- sessions, and the keys of gone ones ---- */
 
 static struct smbsess__smb2_session *find_session(struct smbsess__smb2_conn *conn, uint64_t id)
 {
@@ -299,6 +299,74 @@ static struct smbsess__smb2_session *find_session(struct smbsess__smb2_conn *con
 			return s;
 	return NULL;
 }
+
+struct smbsess__smb2_ghost {
+	struct smbsess__smb2_ghost *next;
+	uint64_t id;
+	struct smbsess__smb2_keys keys;
+};
+
+static int ghost_destructor(struct smbsess__smb2_ghost *g)
+{
+	smbsess__smb2_keys_wipe(&g->keys);
+	return 0;
+}
+
+static bool session_pending(const struct smbsess__smb2_conn *conn, uint64_t id)
+{
+	for (const struct pending *p = conn->pending; p; p = p->next)
+		if (p->session_id == id)
+			return true;
+	return false;
+}
+
+void smbsess__smb2_conn_session_gone(struct smbsess__smb2_conn *conn, const struct smbsess__smb2_session *session)
+{
+	struct smbsess__smb2_ghost *g;
+
+	if (!session->have_keys || session->id == 0 || !session_pending(conn, session->id))
+		return;
+	g = talloc_zero(conn, struct smbsess__smb2_ghost);
+	if (g == NULL)
+		return; /* the late answers will fail the connection: safe, if rude */
+	g->id = session->id;
+	g->keys = session->keys;
+	talloc_set_destructor(g, ghost_destructor);
+	g->next = conn->ghosts;
+	conn->ghosts = g;
+}
+
+/* Lets go of the keys of gone sessions with nothing left to answer. */
+static void ghosts_prune(struct smbsess__smb2_conn *conn)
+{
+	struct smbsess__smb2_ghost **link = &conn->ghosts;
+
+	while (*link) {
+		struct smbsess__smb2_ghost *g = *link;
+
+		if (session_pending(conn, g->id)) {
+			link = &g->next;
+			continue;
+		}
+		*link = g->next;
+		talloc_free(g);
+	}
+}
+
+/* The keys to check or open an answer for session @p id with: its own, or those it left behind. */
+static const struct smbsess__smb2_keys *answer_keys(struct smbsess__smb2_conn *conn, uint64_t id)
+{
+	struct smbsess__smb2_session *s = find_session(conn, id);
+
+	if (s != NULL)
+		return s->have_keys ? &s->keys : NULL;
+	for (struct smbsess__smb2_ghost *g = conn->ghosts; g; g = g->next)
+		if (g->id == id)
+			return &g->keys;
+	return NULL;
+}
+
+/* ---- building frames ---- */
 
 static uint16_t credit_charge(const struct smbsess__smb2_conn *conn, const struct smbsess__smb2_call *c)
 {
@@ -598,7 +666,7 @@ static struct smbsess_status verify_response(struct smbsess__smb2_conn *conn, st
 					     bool *was_signed)
 {
 	uint32_t flags = smbsess__le32(msg + HDR_FLAGS);
-	struct smbsess__smb2_session *s;
+	const struct smbsess__smb2_keys *keys;
 
 	*was_signed = false;
 	if (encrypted || !p->signing)
@@ -609,10 +677,10 @@ static struct smbsess_status verify_response(struct smbsess__smb2_conn *conn, st
 			return SMBSESS__OK;
 		return SMBSESS__ST_LIB(SMBSESS_E_BAD_SIGNATURE);
 	}
-	s = find_session(conn, p->session_id);
-	if (s == NULL || !s->have_keys)
+	keys = answer_keys(conn, p->session_id);
+	if (keys == NULL)
 		return SMBSESS__ST_LIB(SMBSESS_E_BAD_SIGNATURE);
-	SMBSESS__CHECK(smbsess__smb2_verify(conn->sign_alg, s->keys.signing, 16, msg, len));
+	SMBSESS__CHECK(smbsess__smb2_verify(conn->sign_alg, keys->signing, 16, msg, len));
 	*was_signed = true;
 	return SMBSESS__OK;
 }
@@ -671,6 +739,8 @@ static struct smbsess_status process_message(struct smbsess__smb2_conn *conn, co
 
 		pending_unlink(conn, p);
 		talloc_free(p);
+		if (conn->ghosts)
+			ghosts_prune(conn);
 		if (c == NULL || !tevent_req_is_in_progress(c->req))
 			return SMBSESS__OK;
 		r = &c->resps[idx];
@@ -699,15 +769,15 @@ static struct smbsess_status process_frame(struct smbsess__smb2_conn *conn, uint
 	struct smbsess_status st = SMBSESS__OK;
 
 	if (len >= 4 && buf[0] == 0xFD && buf[1] == 'S' && buf[2] == 'M' && buf[3] == 'B') {
-		struct smbsess__smb2_session *s;
+		const struct smbsess__smb2_keys *keys;
 		size_t plain_len;
 
 		SMBSESS__CHECK(smbsess__smb2_transform_session_id(buf, len, &sid));
-		s = find_session(conn, sid);
-		if (s == NULL || !s->have_keys || conn->cipher == 0)
+		keys = answer_keys(conn, sid);
+		if (keys == NULL || conn->cipher == 0)
 			return proto_err();
-		SMBSESS__CHECK(smbsess__smb2_decrypt_talloc(conn, conn->cipher, s->keys.decryption,
-							     s->keys.cipher_key_len, sid, buf, len,
+		SMBSESS__CHECK(smbsess__smb2_decrypt_talloc(conn, conn->cipher, keys->decryption,
+							     keys->cipher_key_len, sid, buf, len,
 							     &plain, &plain_len));
 		buf = plain;
 		len = plain_len;

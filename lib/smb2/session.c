@@ -39,6 +39,8 @@ static int session_destructor(struct smbsess__smb2_session *s)
 		conn->sessions = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
+	if (conn != NULL)
+		smbsess__smb2_conn_session_gone(conn, s);
 	smbsess__smb2_keys_wipe(&s->keys);
 	return 0;
 }

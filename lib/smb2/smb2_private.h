@@ -92,6 +92,8 @@ struct smbsess__smb2_conn {
 	size_t in_len, in_got;
 
 	struct smbsess__smb2_session *sessions;
+	/* the keys of freed sessions whose cancelled requests are still to be answered */
+	struct smbsess__smb2_ghost *ghosts;
 };
 
 struct smbsess__smb2_session {
@@ -151,6 +153,14 @@ uint8_t *smbsess__smb2_ioctl_body(TALLOC_CTX *mem_ctx, const struct smbsess__smb
 				  const uint8_t *in, size_t in_len, uint32_t max_out, size_t *body_len);
 struct smbsess_status smbsess__smb2_ioctl_parse(const struct smbsess__smb2_resp *r, TALLOC_CTX *mem_ctx,
 						uint8_t **out, size_t *out_len, bool *more);
+
+/*
+ * A session is being freed: if requests of it are still to be answered
+ * (cancelled ones, whose answers are read and dropped), its keys stay on
+ * the connection until they are, so that those answers can still be
+ * verified or decrypted.
+ */
+void smbsess__smb2_conn_session_gone(struct smbsess__smb2_conn *conn, const struct smbsess__smb2_session *session);
 
 /* Sets the connection's fatal error (the first one wins) and fails everything in flight. */
 void smbsess__smb2_conn_fail(struct smbsess__smb2_conn *conn, struct smbsess_status st);
