@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "smbnet.h"
+#include "../common/leave.h"
 
 static const char *mode_action(const struct cli *c, enum mode m)
 {
@@ -130,9 +131,20 @@ static int run(TALLOC_CTX *mem, struct cli *c)
 		}
 	}
 
-	/* Disconnect before printing, so that a closed stdout may end smbnet the usual way. */
-	for (size_t i = 0; i < a->n_servers; i++)
-		TALLOC_FREE(a->servers[i]->conn);
+	/*
+	 * Leave every server politely, all at once, before printing, so that a
+	 * closed stdout may end smbnet the usual way.
+	 */
+	{
+		struct smbsess_conn ***conns = talloc_array(mem, struct smbsess_conn **, a->n_servers);
+
+		for (size_t i = 0; conns != NULL && i < a->n_servers; i++)
+			conns[i] = &a->servers[i]->conn;
+		if (conns != NULL)
+			leave_all(a->ev, conns, a->n_servers, c->timeout_ms);
+		for (size_t i = 0; i < a->n_servers; i++)
+			TALLOC_FREE(a->servers[i]->conn);
+	}
 	signal(SIGPIPE, SIG_DFL);
 	if (c->json)
 		print_json(mem, a, stdout);
