@@ -4,36 +4,68 @@
  * SPDX-License-Identifier: LGPL-3.0-or-later
  */
 #include <inttypes.h>
+#include <string.h>
 
 #include "smbnet.h"
+
+/* Escaped output is gathered here and written in large pieces: one call per string, not per character. */
+struct json_buf {
+	FILE *f;
+	size_t len;
+	char b[1024];
+};
+
+static void jb_put(struct json_buf *j, const void *p, size_t n)
+{
+	if (j->len + n > sizeof j->b) {
+		fwrite(j->b, 1, j->len, j->f);
+		j->len = 0;
+		if (n > sizeof j->b) {
+			fwrite(p, 1, n, j->f);
+			return;
+		}
+	}
+	memcpy(j->b + j->len, p, n);
+	j->len += n;
+}
 
 void json_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	struct json_buf j;
 
 	if (s == NULL) {
 		fputs("null", f);
 		return;
 	}
-	putc('"', f);
+	j.f = f;
+	j.len = 0;
+	jb_put(&j, "\"", 1);
 	while (*p != '\0') {
 		uint32_t cp;
 		size_t n;
+		char esc[8];
 
+		/* A run of printable ASCII that needs no escape goes in at once. */
+		for (n = 0; p[n] >= 0x20 && p[n] < 0x7F && p[n] != '"' && p[n] != '\\'; n++)
+			;
+		if (n > 0) {
+			jb_put(&j, p, n);
+			p += n;
+			continue;
+		}
 		if (*p < 0x80) {
 			switch (*p) {
-			case '"': fputs("\\\"", f); break;
-			case '\\': fputs("\\\\", f); break;
-			case '\b': fputs("\\b", f); break;
-			case '\f': fputs("\\f", f); break;
-			case '\n': fputs("\\n", f); break;
-			case '\r': fputs("\\r", f); break;
-			case '\t': fputs("\\t", f); break;
-			default:
-				if (*p < 0x20 || *p == 0x7F)
-					fprintf(f, "\\u%04x", (unsigned)*p);
-				else
-					putc(*p, f);
+			case '"': jb_put(&j, "\\\"", 2); break;
+			case '\\': jb_put(&j, "\\\\", 2); break;
+			case '\b': jb_put(&j, "\\b", 2); break;
+			case '\f': jb_put(&j, "\\f", 2); break;
+			case '\n': jb_put(&j, "\\n", 2); break;
+			case '\r': jb_put(&j, "\\r", 2); break;
+			case '\t': jb_put(&j, "\\t", 2); break;
+			default: /* the other control characters and DEL */
+				snprintf(esc, sizeof esc, "\\u%04x", (unsigned)*p);
+				jb_put(&j, esc, 6);
 				break;
 			}
 			p++;
@@ -41,16 +73,16 @@ void json_string(FILE *f, const char *s)
 		}
 		n = utf8_next(p, &cp);
 		if (n == 0) {
-			fputs("\\ufffd", f);
+			jb_put(&j, "\\ufffd", 6);
 			p++;
 			continue;
 		}
-		fwrite(p, 1, n, f);
+		jb_put(&j, p, n);
 		p += n;
 	}
-	putc('"', f);
+	jb_put(&j, "\"", 1);
+	fwrite(j.b, 1, j.len, f);
 }
-
 
 void json_obj_begin(struct json_obj *o, FILE *f)
 {
