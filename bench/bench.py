@@ -247,7 +247,7 @@ def machine(build):
         "samba": out(["smbd", "--version"]),
         "impacket": out(["dpkg-query", "-W", "-f", "${Version}", "python3-impacket"]),
         "compiler": out(["sh", "-c", "cc --version | head -1"]),
-        "build": "%s (buildtype %s)" % (os.path.relpath(build, ROOT), buildtype(build)),
+        "build": "%s (buildtype %s)" % (build, buildtype(build)),
         "commit": commit + (" + uncommitted changes in lib/, include/ or examples/" if dirty else ""),
     }
 
