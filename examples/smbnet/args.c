@@ -222,7 +222,20 @@ static int apply_option(TALLOC_CTX *mem, struct cli *c, const struct opt_def *d,
 			return usage_error("%s: '%s' is not a port number (1-65535)", shown, value);
 		c->port = (uint16_t)v;
 		return 0;
-	case OPT_USER: c->user_arg = value; return 0;
+	case OPT_USER: {
+		char *copy = talloc_strdup(mem, value), *pct = strchr(value, '%');
+
+		if (copy == NULL)
+			return usage_error("out of memory");
+		c->user_arg = copy;
+		/*
+		 * Hide the password from ps and /proc/PID/cmdline, as Samba's
+		 * tools do: the argument strings are ours to write.
+		 */
+		if (pct != NULL)
+			memset(pct + 1, 'X', strlen(pct + 1));
+		return 0;
+	}
 	case OPT_AUTH_FILE: c->auth_file = value; return 0;
 	case OPT_KERBEROS: c->kerberos = true; return 0;
 	case OPT_NO_PASS: c->no_pass = true; return 0;

@@ -14,6 +14,7 @@ usage: cli.py SMBNET        (root, Debian's /usr/bin/python3; see tests/harness)
 """
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -413,6 +414,19 @@ def credentials_checks(x, tmp):
     r = raw("-S", "127.0.0.1", "-p", port, "-k", "session", env={"KRB5CCNAME": "FILE:/nonexistent/smbnet-cli-cc"})
     check(r.rc == 1 and "Kerberos" in r.err and "SMBSESS_E_KERBEROS_REFUSED" in r.err,
           "-k against a server without Kerberos (standalone smbd): exit 1, says so", r)
+    # The password of -U USER%PASSWORD is hidden from ps and /proc/PID/cmdline while smbnet runs.
+    p = subprocess.Popen([SMBNET, "-S", "127.0.0.1", "-p", port, "-U", f"{ADMIN}%{PW}", "--watch", "1", "session"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        p.stdout.readline()  # it has parsed its arguments and listed once
+        with open(f"/proc/{p.pid}/cmdline", "rb") as f:
+            cmdline = f.read().split(b"\0")
+    finally:
+        p.terminate()
+        p.communicate(timeout=30)
+    user_arg = [a for a in cmdline if a.startswith(ADMIN.encode())]
+    check(user_arg and PW.encode() not in b" ".join(cmdline) and user_arg[0] == f"{ADMIN}%".encode() + b"X" * len(PW),
+          "-U USER%PASSWORD: the password reads as X's in /proc/PID/cmdline while smbnet runs", cmdline)
 
 
 def forms_checks(x, dead_port):
@@ -454,7 +468,7 @@ def main():
     if SMBNET is None or not os.access(SMBNET, os.X_OK):
         print("1..1\nnot ok 1 - usage: cli.py SMBNET")
         return 1
-    plan = 7 + 5 + 9 + 7 + 6 + 7 + 4 + 6 + 4 + 1
+    plan = 7 + 5 + 9 + 7 + 6 + 7 + 4 + 7 + 4 + 1
     print(f"1..{plan}", flush=True)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="smbsess-cli-") as tmp:
@@ -481,7 +495,7 @@ def main():
                 section("delete", 6, delete_checks, x)
                 section("errors", 7, errors_checks, x, dead_port)
                 section("servers", 4, servers_checks, x, dead_port)
-                section("credentials", 6, credentials_checks, x, tmp)
+                section("credentials", 7, credentials_checks, x, tmp)
                 section("forms", 4, forms_checks, x, dead_port)
                 section("delete all", 1, delete_all_checks, x)
             finally:
