@@ -17,49 +17,21 @@
 
 #define OP_MAX 65536u
 
-struct tree_watch;
-
 struct smb2_pipe {
 	struct tevent_context *ev;
-	struct smbsess__smb2_tree *tree; /* NULL before the open, and once the tree is gone */
+	/* the tree the pipe is open on: NULL before the open, and once the tree is gone */
+	struct smbsess__weak *tree;
 	struct smbsess__smb2_fileid fid;
-	struct tree_watch *watch;
-	/* a pipe that opens on its first transceive */
-	struct smbsess__smb2_session *session; /* NULL once opened, or once the session is gone */
-	struct tree_watch *session_watch;
+	/* a pipe that opens on its first transceive: the session to open it on, until then */
+	struct smbsess__weak *session;
 	char *share, *name;
 	bool opened;
 	bool left;                       /* closed by the leave compound: nothing to close */
 };
 
-/* A child of the tree (or of the session): tells the pipe when that is freed. */
-struct tree_watch {
-	struct smb2_pipe *pipe;
-	bool session;
-};
-
-static int watch_destructor(struct tree_watch *w)
+static struct smbsess__smb2_tree *pipe_tree(const struct smb2_pipe *p)
 {
-	if (w->pipe && w->session) {
-		w->pipe->session = NULL;
-		w->pipe->session_watch = NULL;
-	} else if (w->pipe) {
-		w->pipe->tree = NULL;
-		w->pipe->watch = NULL;
-	}
-	return 0;
-}
-
-static struct tree_watch *watch_new(TALLOC_CTX *parent, struct smb2_pipe *p, bool session)
-{
-	struct tree_watch *w = talloc_zero(parent, struct tree_watch);
-
-	if (w != NULL) {
-		w->pipe = p;
-		w->session = session;
-		talloc_set_destructor(w, watch_destructor);
-	}
-	return w;
+	return smbsess__weak_get(p->tree);
 }
 
 static void close_done(struct tevent_req *req)
@@ -72,18 +44,12 @@ static int smb2_pipe_destructor(struct smb2_pipe *p)
 {
 	struct tevent_req *req;
 
-	if (p->watch) {
-		p->watch->pipe = NULL;
-		TALLOC_FREE(p->watch);
-	}
-	if (p->session_watch) {
-		p->session_watch->pipe = NULL;
-		TALLOC_FREE(p->session_watch);
-	}
-	if (p->tree == NULL || p->left)
+	struct smbsess__smb2_tree *tree = pipe_tree(p);
+
+	if (tree == NULL || p->left)
 		return 0;
 	/* Closed in the background: the request lives on the tree and frees itself. */
-	req = smbsess__smb2_close_send(p->tree, p->ev, p->tree, &p->fid);
+	req = smbsess__smb2_close_send(tree, p->ev, tree, &p->fid);
 	if (req != NULL)
 		tevent_req_set_callback(req, close_done, NULL);
 	return 0;
@@ -110,7 +76,7 @@ static struct tevent_req *op_create(TALLOC_CTX *mem_ctx, struct tevent_context *
 	if (req == NULL)
 		return NULL;
 	(*s)->pipe = p;
-	if (p->tree == NULL || p->left) {
+	if (pipe_tree(p) == NULL || p->left) {
 		/* A pipe not yet open takes its first transceive (the caller checks). */
 		smbsess__req_nok(req, SMBSESS__ST_LIB(p->opened || p->left ? SMBSESS_E_DISCONNECTED
 								 : SMBSESS_E_INVALID_ARGUMENT));
@@ -132,11 +98,11 @@ static struct tevent_req *open_transceive_send(TALLOC_CTX *mem_ctx, struct teven
 	if (req == NULL)
 		return NULL;
 	s->pipe = p;
-	if (p->session == NULL || p->session_watch == NULL) {
+	if (smbsess__weak_get(p->session) == NULL) {
 		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED));
 		return tevent_req_post(req, ev);
 	}
-	subreq = smbsess__smb2_open_ioctl_send(s, ev, p->session, p->share, p->name, SMBSESS__FSCTL_PIPE_TRANSCEIVE,
+	subreq = smbsess__smb2_open_ioctl_send(s, ev, smbsess__weak_get(p->session), p->share, p->name, SMBSESS__FSCTL_PIPE_TRANSCEIVE,
 					       data, len, max_out < OP_MAX ? max_out : OP_MAX);
 	if (tevent_req_nomem(subreq, req))
 		return tevent_req_post(req, ev);
@@ -157,20 +123,15 @@ static void open_transceive_done(struct tevent_req *subreq)
 	if (smbsess__req_nok(req, st))
 		return;
 	/* From here the tree and the open handle belong to the pipe: freeing it closes the handle. */
-	p->watch = watch_new(tree, p, false);
-	if (tevent_req_nomem(p->watch, req)) {
+	p->tree = smbsess__weak_new(p, tree);
+	if (tevent_req_nomem(p->tree, req)) {
 		subreq = smbsess__smb2_close_send(tree, p->ev, tree, &p->fid);
 		if (subreq != NULL)
 			tevent_req_set_callback(subreq, close_done, NULL);
 		return;
 	}
-	p->tree = tree;
 	p->opened = true;
-	if (p->session_watch) {
-		p->session_watch->pipe = NULL;
-		TALLOC_FREE(p->session_watch);
-	}
-	p->session = NULL;
+	TALLOC_FREE(p->session);
 	tevent_req_done(req);
 }
 
@@ -202,7 +163,7 @@ static struct tevent_req *smb2_transceive_send(TALLOC_CTX *mem_ctx, struct teven
 		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_INVALID_ARGUMENT));
 		return tevent_req_post(req, ev);
 	}
-	subreq = smbsess__smb2_ioctl_send(s, ev, s->pipe->tree, &s->pipe->fid, SMBSESS__FSCTL_PIPE_TRANSCEIVE,
+	subreq = smbsess__smb2_ioctl_send(s, ev, pipe_tree(s->pipe), &s->pipe->fid, SMBSESS__FSCTL_PIPE_TRANSCEIVE,
 					  data, len, max_out < OP_MAX ? max_out : OP_MAX);
 	if (tevent_req_nomem(subreq, req))
 		return tevent_req_post(req, ev);
@@ -248,7 +209,7 @@ static struct tevent_req *smb2_read_send(TALLOC_CTX *mem_ctx, struct tevent_cont
 		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_INVALID_ARGUMENT));
 		return tevent_req_post(req, ev);
 	}
-	subreq = smbsess__smb2_read_send(s, ev, s->pipe->tree, &s->pipe->fid, max < OP_MAX ? max : OP_MAX, 0);
+	subreq = smbsess__smb2_read_send(s, ev, pipe_tree(s->pipe), &s->pipe->fid, max < OP_MAX ? max : OP_MAX, 0);
 	if (tevent_req_nomem(subreq, req))
 		return tevent_req_post(req, ev);
 	tevent_req_set_callback(subreq, read_done, req);
@@ -262,12 +223,12 @@ static bool write_next(struct tevent_req *req, struct tevent_context *ev)
 	struct op_state *s = tevent_req_data(req, struct op_state);
 	struct tevent_req *subreq;
 
-	if (s->pipe->tree == NULL) {
+	if (pipe_tree(s->pipe) == NULL) {
 		smbsess__req_nok(req, SMBSESS__ST_LIB(SMBSESS_E_DISCONNECTED));
 		return false;
 	}
 	s->chunk = s->len - s->written < OP_MAX ? s->len - s->written : OP_MAX;
-	subreq = smbsess__smb2_write_send(s, ev, s->pipe->tree, &s->pipe->fid, s->data + s->written, s->chunk, 0);
+	subreq = smbsess__smb2_write_send(s, ev, pipe_tree(s->pipe), &s->pipe->fid, s->data + s->written, s->chunk, 0);
 	if (tevent_req_nomem(subreq, req))
 		return false;
 	tevent_req_set_callback(subreq, write_done, req);
@@ -375,7 +336,6 @@ static void open_done(struct tevent_req *subreq)
 	struct smbsess__smb2_fileid fid;
 	struct smbsess_status st = smbsess__smb2_create_recv(subreq, &fid);
 	struct smb2_pipe *p;
-	struct tree_watch *w;
 
 	TALLOC_FREE(subreq);
 	if (smbsess__req_nok(req, st))
@@ -383,9 +343,9 @@ static void open_done(struct tevent_req *subreq)
 	/* From here the open handle belongs to the transport: freeing it, even unreceived, closes it. */
 	s->transport = talloc_zero(s, struct smbsess__rpc_transport);
 	p = s->transport ? talloc_zero(s->transport, struct smb2_pipe) : NULL;
-	w = p ? watch_new(s->tree, p, false) : NULL;
-	if (p == NULL || w == NULL) {
-		talloc_free(w);
+	if (p != NULL)
+		p->tree = smbsess__weak_new(p, s->tree);
+	if (p == NULL || p->tree == NULL) {
 		TALLOC_FREE(s->transport);
 		/* Still close what the server opened. */
 		subreq = smbsess__smb2_close_send(s->tree, s->ev, s->tree, &fid);
@@ -395,10 +355,8 @@ static void open_done(struct tevent_req *subreq)
 		return;
 	}
 	p->ev = s->ev;
-	p->tree = s->tree;
 	p->fid = fid;
 	p->opened = true;
-	p->watch = w;
 	talloc_set_destructor(p, smb2_pipe_destructor);
 	s->transport->ops = &smb2_ops;
 	s->transport->ctx = p;
@@ -437,12 +395,11 @@ struct smbsess__rpc_transport *smbsess__rpc_smb2_pipe_new(TALLOC_CTX *mem_ctx, s
 		return NULL;
 	}
 	p->ev = ev;
-	p->session = session;
+	p->session = smbsess__weak_new(p, session);
 	p->share = talloc_strdup(p, share);
 	p->name = talloc_strdup(p, pipe_name);
-	p->session_watch = watch_new(session, p, true);
 	talloc_set_destructor(p, smb2_pipe_destructor);
-	if (p->share == NULL || p->name == NULL || p->session_watch == NULL) {
+	if (p->share == NULL || p->name == NULL || p->session == NULL) {
 		talloc_free(t);
 		return NULL;
 	}
@@ -460,7 +417,7 @@ struct smbsess__smb2_tree *smbsess__rpc_smb2_tree(const struct smbsess__rpc_tran
 {
 	struct smb2_pipe *p = smb2_pipe_of(transport);
 
-	return p ? p->tree : NULL;
+	return p ? pipe_tree(p) : NULL;
 }
 
 struct leave_state {
@@ -480,11 +437,11 @@ struct tevent_req *smbsess__rpc_smb2_leave_send(TALLOC_CTX *mem_ctx, struct teve
 	if (req == NULL)
 		return NULL;
 	s->pipe = p;
-	if (p == NULL || p->left || p->tree == NULL) {
+	if (p == NULL || p->left || pipe_tree(p) == NULL) {
 		smbsess__req_nok(req, SMBSESS__ST_LIB(p == NULL ? SMBSESS_E_INVALID_ARGUMENT : SMBSESS_E_DISCONNECTED));
 		return tevent_req_post(req, ev);
 	}
-	subreq = smbsess__smb2_leave_send(s, ev, p->tree, &p->fid);
+	subreq = smbsess__smb2_leave_send(s, ev, pipe_tree(p), &p->fid);
 	if (tevent_req_nomem(subreq, req))
 		return tevent_req_post(req, ev);
 	/* Whatever the answer, the handle is not ours to close any more. */
