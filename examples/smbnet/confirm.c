@@ -50,9 +50,12 @@ static bool same(const char *a, const char *b)
 }
 
 /*
- * /DELETE on one server: with a filter and the sessions listed, one action
- * per client and user among them (each ends exactly those sessions);
- * otherwise one action with the filter as given (or none: every session).
+ * /DELETE on one server: with the sessions listed, one action per client
+ * among them (and per user, with a filter), each ending exactly those
+ * sessions; every session is ended client by client, as MS-SRVS names no
+ * meaning for NetrSessionDel without a client and a user (Samba ends every
+ * session then, a Windows-shaped server refuses). Unlisted: one action with
+ * the filter as given.
  * Returns the number of sessions it selects (1 when they are not known), or
  * (size_t)-1 when out of memory.
  */
@@ -63,7 +66,8 @@ static size_t plan_delete(struct server *s)
 	bool listed = s->sessions_asked && smbsess_status_is_ok(s->sessions_st) && l != NULL;
 	size_t count = listed ? smbsess_session_list_count(l) : 0;
 	uint32_t fl = listed ? smbsess_session_list_fields(l) : 0;
-	bool by_entry = listed && (c->client != NULL || c->client_user != NULL) && (fl & SMBSESS_SESSION_CLIENT);
+	bool filtered = c->client != NULL || c->client_user != NULL;
+	bool by_entry = listed && (fl & SMBSESS_SESSION_CLIENT);
 	struct action *act;
 
 	if (listed) {
@@ -82,7 +86,7 @@ static size_t plan_delete(struct server *s)
 	}
 	for (size_t i = 0; i < count; i++) {
 		const char *client = smbsess_session_client(l, i);
-		const char *user = (fl & SMBSESS_SESSION_USER) ? smbsess_session_user(l, i) : NULL;
+		const char *user = filtered && (fl & SMBSESS_SESSION_USER) ? smbsess_session_user(l, i) : NULL;
 		size_t k;
 
 		if (user != NULL && user[0] == '\0')
