@@ -86,18 +86,22 @@ def run_once(argv, timeout=600, env=None):
         timer = threading.Timer(timeout, lambda: os.killpg(p.pid, signal.SIGKILL))
         timer.start()
         try:
-            p.wait()
+            _, status, ru = os.wait4(p.pid, 0)
+            p.returncode = os.waitstatus_to_exitcode(status)
         finally:
             timer.cancel()
         wall = time.monotonic() - t0
         out.seek(0)
         err.seek(0)
-        # the last line is "%U %S %M" (a line before it says when the command was killed by a signal)
+        # CPU from wait4: time's rusage includes the command it reaped, to the
+        # microsecond (time's own %U %S have 10 ms steps). The last line of
+        # time's output is "%U %S %M" (a line before it tells of a signal).
+        cpu = ru.ru_utime + ru.ru_stime
         fields = (rss.read().strip().splitlines() or [""])[-1].split()
         try:
-            cpu, rss_kb = float(fields[0]) + float(fields[1]), int(fields[2])
+            rss_kb = int(fields[2])
         except (IndexError, ValueError):
-            cpu, rss_kb = 0.0, 0
+            rss_kb = 0
         return Run(wall, rss_kb, cpu, p.returncode, out.read().decode("utf-8", "replace"),
                    err.read().decode("utf-8", "replace"))
 
@@ -126,7 +130,7 @@ class Stats:
         server = ""
         if None not in self.server_cpus:
             server = ", server CPU median %.3f s" % statistics.median(self.server_cpus)
-        return "wall %.3f..%.3f s, CPU (user+sys) median %.3f s%s, RSS %.1f..%.1f MB over %d runs" % (
+        return "wall %.3f..%.3f s, client CPU (user+sys) median %.4f s%s, RSS %.1f..%.1f MB over %d runs" % (
             min(self.walls), max(self.walls), self.cpu, server, min(self.rss) / 1024, max(self.rss) / 1024,
             len(self.runs))
 
@@ -419,9 +423,9 @@ def file_listers(ctx, fs, host, port):
 
 def add_vs_peers(table, bench, stats, wall_target=None, rss_target=None):
     s = stats["smbnet"]
-    value = {"walls": lambda x: x.wall, "cpus": lambda x: x.cpu, "rss": lambda x: x.rss_mb}
+    value = {"walls": lambda x: x.wall, "cpus": lambda x: x.cpu * 1000, "rss": lambda x: x.rss_mb}
     for what, label, fmt, target in (("walls", "wall s (median)", "%.3f", wall_target),
-                                     ("cpus", "client CPU s, user+sys (median)", "%.3f", None),
+                                     ("cpus", "client CPU ms, user+sys (median)", "%.1f", None),
                                      ("rss", "peak RSS MB (median)", "%.1f", rss_target)):
         for peer in ("rpcclient", "impacket"):
             if peer not in stats:
@@ -490,7 +494,7 @@ def bench_curve(ctx, table, fs, points):
     for n in sorted(points):
         s = points[n]
         table.add("cost curve, smbnet --json file", "{:,} files: wall s (median)".format(n), s.wall)
-        table.add("cost curve, smbnet --json file", "{:,} files: client CPU s".format(n), s.cpu)
+        table.add("cost curve, smbnet --json file", "{:,} files: client CPU ms".format(n), s.cpu * 1000, fmt="%.1f")
         table.add("cost curve, smbnet --json file", "{:,} files: peak RSS MB".format(n), s.rss_mb, fmt="%.1f")
         if prev is not None:
             pn, ps = prev
@@ -596,8 +600,8 @@ def bench_fanout(ctx, table):
                 table.add(bench, "wall s (median)", s.wall, "rpcclient loop", p.wall,
                           ("<= 0.125x (8x faster)", lambda r: r <= 0.125) if n == 16 else None,
                           ratio=pair_ratio(s, p))
-                table.add(bench, "client CPU s, user+sys (median)", s.cpu, "rpcclient loop", p.cpu,
-                          ratio=pair_ratio(s, p, "cpus"))
+                table.add(bench, "client CPU ms, user+sys (median)", s.cpu * 1000, "rpcclient loop", p.cpu * 1000,
+                          ratio=pair_ratio(s, p, "cpus"), fmt="%.1f")
                 table.add(bench, "peak RSS MB (median)", s.rss_mb, "rpcclient loop", p.rss_mb, fmt="%.1f",
                           ratio=pair_ratio(s, p, "rss"))
                 for name, st in stats.items():
@@ -663,6 +667,9 @@ def main(argv):
     ctx.smbnet = os.path.join(ctx.build, "examples", "smbnet")
     ctx.load_tool = os.path.join(ctx.build, "tests", "tools", "load_tool")
     info = machine(ctx.build)
+    floor = run_once(["true"])
+    info["measurement floor"] = ("/usr/bin/time true: %.1f ms CPU, %.1f MB peak RSS (in every command's figures)"
+                                 % (floor.cpu * 1000, floor.rss_kb / 1024))
     info["load average at start"] = loadavg()
     table = Table()
     t0 = time.monotonic()
