@@ -117,11 +117,14 @@ echo "lo up with $(ip -o addr show dev lo | wc -l) addresses, localhost is $(get
 
 # A build that fails counts as one failed test in the closing line.
 build_failed() {
+	local tap
+	tap=$build_root/failed-$(printf '%s' "$1" | tr -c 'A-Za-z0-9' '-').tap
 	echo "$1 failed: see above"
 	status=1
-	printf 'not ok 1 - %s\n' "$1" >"$build_root/failed-build-${#summaries[@]}.tap"
-	summaries+=("tap:$build_root/failed-build-${#summaries[@]}.tap")
+	printf 'not ok 1 - %s\n' "$1" >"$tap"
+	summaries+=("tap:$tap")
 }
+rm -f "$build_root"/failed-*.tap "$build_root/sanitizer.summaries"
 
 # A build directory configured once, reconfigured when it exists.
 setup() {
@@ -134,8 +137,52 @@ setup() {
 	fi || { cat "$dir.setup.log"; return 1; }
 }
 
+# The sanitizer pass: a clang build under ASan+UBSan, the unit and oracle
+# tests again there, and every fuzzer for FUZZ_SECONDS. It is CPU-bound and
+# shares nothing with the gcc build, whose tests mostly wait on servers, so it
+# runs beside them at a lower priority (nice 10) into sanitizer.log, which is
+# shown after them. It lists the results it made in sanitizer.summaries.
+sanitizer_pass() {
+	summaries=()
+	status=0
+	step "build (clang, ASan+UBSan, fuzzers)"
+	if CC=clang CXX=clang++ setup "$build_root/asan" -Dfuzzing=true -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined' -Dwerror=true && ninja -C "$build_root/asan"; then
+		# Everything but the integration tests (run once, in the gcc build), the ABI checks
+		# (they compare a gcc build's debug info) and the packaging test (it builds
+		# from the sources, not from this build).
+		step "unit and oracle tests under sanitizers"
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+			meson test -C "$build_root/asan" --no-suite integration --no-suite abi --no-suite packaging --print-errorlogs \
+			--no-rebuild || status=1
+		summaries+=("$build_root/asan/meson-logs/testlog.json")
+		if [ -x tests/fuzz/run.sh ]; then
+			step "fuzzers (${fuzz_seconds}s each)"
+			tests/fuzz/run.sh "$build_root/asan" "$fuzz_seconds" | tee "$build_root/fuzz.tap" || status=1
+			summaries+=("tap:$build_root/fuzz.tap")
+		fi
+	else
+		build_failed "build (clang, ASan+UBSan, fuzzers)"
+	fi
+	printf '%s\n' "${summaries[@]}" >"$build_root/sanitizer.summaries"
+	return $status
+}
+
 step "build (gcc)"
-if setup "$build_root/gcc" && ninja -C "$build_root/gcc"; then
+setup "$build_root/gcc" && ninja -C "$build_root/gcc"
+gcc_built=$?
+
+step "sanitizer pass started beside the gcc tests (log: $build_root/sanitizer.log)"
+set -m # its own process group, ended with the run however the run ends
+(renice -n 10 -p "$BASHPID" >/dev/null 2>&1; sanitizer_pass) </dev/null >"$build_root/sanitizer.log" 2>&1 &
+sanitizer_pid=$!
+set +m
+trap 'kill -TERM -- "-$sanitizer_pid" 2>/dev/null' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+if [ "$gcc_built" = 0 ]; then
 	step "tests (gcc build)"
 	meson test -C "$build_root/gcc" --print-errorlogs --no-rebuild || status=1
 	summaries+=("$build_root/gcc/meson-logs/testlog.json")
@@ -143,24 +190,14 @@ else
 	build_failed "build (gcc)"
 fi
 
-step "build (clang, ASan+UBSan, fuzzers)"
-if CC=clang CXX=clang++ setup "$build_root/asan" -Dfuzzing=true -Db_sanitize=address,undefined \
-	-Db_lundef=false -Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined' -Dwerror=true && ninja -C "$build_root/asan"; then
-	# Everything but the integration tests (run once, above), the ABI checks
-	# (they compare a gcc build's debug info) and the packaging test (it builds
-	# from the sources, not from this build).
-	step "unit and oracle tests under sanitizers"
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		meson test -C "$build_root/asan" --no-suite integration --no-suite abi --no-suite packaging --print-errorlogs \
-		--no-rebuild || status=1
-	summaries+=("$build_root/asan/meson-logs/testlog.json")
-	if [ -x tests/fuzz/run.sh ]; then
-		step "fuzzers (${fuzz_seconds}s each)"
-		tests/fuzz/run.sh "$build_root/asan" "$fuzz_seconds" | tee "$build_root/fuzz.tap" || status=1
-		summaries+=("tap:$build_root/fuzz.tap")
-	fi
+step "waiting for the sanitizer pass"
+wait "$sanitizer_pid" || status=1
+cat "$build_root/sanitizer.log"
+if [ -s "$build_root/sanitizer.summaries" ]; then
+	mapfile -t more <"$build_root/sanitizer.summaries"
+	summaries+=("${more[@]}")
 else
-	build_failed "build (clang, ASan+UBSan, fuzzers)"
+	build_failed "sanitizer pass"
 fi
 
 step "summary"
