@@ -22,7 +22,8 @@
  * The in-memory server answers every operation at once (from the event
  * loop) and fails reads when its bytes are used up (DISCONNECTED), so a
  * request that is still running when nothing is left to do is a hang: the
- * harness aborts then. Every result is compared with a reference reading of
+ * harness aborts then. A call may keep several READs in flight (pipelined
+ * reads), never anything else beside another operation. Every result is compared with a reference reading of
  * the answer bytes; every request PDU the client wrote is checked too.
  * talloc null tracking: no block may survive an input.
  */
@@ -286,11 +287,12 @@ struct srv {
 	size_t sent_len;
 	struct srv_op ops[4096];
 	size_t nops;
-	int inflight;
+	int inflight, inflight_reads;
 };
 
 struct srv_req {
 	struct srv *s;
+	bool read;
 	uint8_t *out;
 	size_t out_len;
 	bool more;
@@ -299,6 +301,8 @@ struct srv_req {
 static int srv_req_destructor(struct srv_req *r)
 {
 	r->s->inflight--;
+	if (r->read)
+		r->s->inflight_reads--;
 	return 0;
 }
 
@@ -313,9 +317,13 @@ static struct tevent_req *srv_begin(TALLOC_CTX *mem, struct tevent_context *ev, 
 	if (req == NULL)
 		return NULL;
 	r->s = s;
+	r->read = kind == 3;
 	s->inflight++;
+	s->inflight_reads += r->read;
 	talloc_set_destructor(r, srv_req_destructor);
-	FUZZ_REQUIRE(s->inflight == 1, "%d transport operations at once", s->inflight);
+	FUZZ_REQUIRE(s->inflight == 1 || s->inflight == s->inflight_reads,
+		     "%d transport operations at once, %d of them reads", s->inflight, s->inflight_reads);
+	FUZZ_REQUIRE(s->inflight_reads <= 128, "%d reads at once", s->inflight_reads);
 	if (s->nops < sizeof s->ops / sizeof s->ops[0])
 		s->ops[s->nops++] = (struct srv_op){ kind, s->q_pos, 0 };
 	if (len) {
@@ -513,37 +521,47 @@ static size_t answer_start(const struct srv *s, size_t nth_transceive)
 	fuzz_fail("no transceive number %zu", nth_transceive);
 }
 
+/* What the pipe must be after a call, by the reference. */
+enum pipe_after {
+	PIPE_USABLE,   /* clean: the next call may go */
+	PIPE_BROKEN,   /* broken by the call's own status */
+	PIPE_EXTRA     /* the answer stands, but READs went past its end: broken with PROTOCOL */
+};
+
 /*
  * Compares a call's result with the reference reading of the answer bytes
- * from @p start: the same stub, the same fault, or the same error; the one
- * difference allowed is a PROTOCOL error when the operation that completed
- * the answer also handed out bytes beyond it (they belong to no call).
- * Returns whether the pipe must still be usable.
+ * from @p start (transceive number @p nth of the log): the same stub, the
+ * same fault, or the same error. The operations of the call come from the
+ * server's log, whatever their number and size: bytes handed out beyond the
+ * answer's end fail it with PROTOCOL (they belong to no call); READs that
+ * began at or past its end (an alloc_hint that promised more) leave the
+ * answer standing and the pipe broken.
  */
-static bool check_call(TALLOC_CTX *mem, const struct srv *s, size_t start, uint32_t call_id, size_t max_recv,
-		       size_t max_stub, uint32_t max_frags, struct smbsess_status st, const uint8_t *out,
-		       size_t out_len)
+static enum pipe_after check_call(TALLOC_CTX *mem, const struct srv *s, size_t nth, uint32_t call_id,
+				  size_t max_recv, size_t max_stub, uint32_t max_frags, struct smbsess_status st,
+				  const uint8_t *out, size_t out_len)
 {
 	struct ref_call r;
-	bool overread = false;
+	size_t start = answer_start(s, nth), served = 0, extra = 0, k = 0, i;
+	bool overread;
 
 	ref_call(mem, s->q + start, s->q_len - start, call_id, max_recv, max_stub, max_frags, &r);
-	if (r.kind != R_ERR) {
-		/* Operations hand out min(max_recv, piece) bytes each from start on. */
-		size_t step = max_recv < s->chunk ? max_recv : s->chunk;
-		size_t ops = (r.end + step - 1) / step;
-		size_t served = ops * step;
-
-		if (served > s->q_len - start)
-			served = s->q_len - start;
-		overread = served > r.end;
+	for (i = 0; i < s->nops; i++)
+		if (s->ops[i].kind == 1 && k++ == nth)
+			break;
+	for (; i < s->nops && (s->ops[i].kind != 1 || s->ops[i].q_pos == start); i++) {
+		served += s->ops[i].got;
+		if (r.kind != R_ERR && s->ops[i].kind == 3 && s->ops[i].q_pos >= start + r.end)
+			extra++;
 	}
-	fuzz_log("call %" PRIu32 " from answer byte %zu: %s; reference kind %d code 0x%" PRIx32 "%s", call_id, start,
-		 fuzz_st(st), (int)r.kind, r.code, overread ? " (over-read)" : "");
+	overread = r.kind != R_ERR && served > r.end;
+	fuzz_log("call %" PRIu32 " from answer byte %zu: %s; reference kind %d code 0x%" PRIx32 ", %zu bytes served, "
+		 "%zu reads past the end%s", call_id, start, fuzz_st(st), (int)r.kind, r.code, served, extra,
+		 overread ? " (over-read)" : "");
 	if (overread) {
 		FUZZ_REQUIRE(fuzz_st_is_lib(st, SMBSESS_E_PROTOCOL),
 			     "bytes after the last fragment were accepted: %s", fuzz_st(st));
-		return false;
+		return PIPE_BROKEN;
 	}
 	switch (r.kind) {
 	case R_OK:
@@ -551,15 +569,25 @@ static bool check_call(TALLOC_CTX *mem, const struct srv *s, size_t start, uint3
 		FUZZ_REQUIRE(out != NULL && out_len == r.stub_len && (out_len == 0 || memcmp(out, r.stub, out_len) == 0),
 			     "response stub of %zu bytes differs from the reference's %zu", out_len, r.stub_len);
 		FUZZ_REQUIRE(talloc_get_size(out) >= out_len, "response stub longer than its chunk");
-		return true;
+		return extra ? PIPE_EXTRA : PIPE_USABLE;
 	case R_FAULT:
 		FUZZ_REQUIRE(st.domain == SMBSESS_DOMAIN_RPC && st.code == r.code,
 			     "call gave %s, the reference a fault 0x%" PRIx32, fuzz_st(st), r.code);
-		return true;
+		return extra ? PIPE_EXTRA : PIPE_USABLE;
 	default:
 		FUZZ_REQUIRE(fuzz_st_is_lib(st, r.code), "call gave %s, the reference code %" PRIu32, fuzz_st(st),
 			     r.code);
-		return false;
+		return PIPE_BROKEN;
+	}
+}
+
+/* Whether the pipe's state is what check_call said it must be after a call that gave @p call_st. */
+static bool pipe_state_is(enum pipe_after want, struct smbsess_status pe, struct smbsess_status call_st)
+{
+	switch (want) {
+	case PIPE_USABLE: return smbsess__st_ok(pe);
+	case PIPE_EXTRA: return fuzz_st_is_lib(pe, SMBSESS_E_PROTOCOL);
+	default: return smbsess__st_equal(pe, call_st);
 	}
 }
 
@@ -644,8 +672,8 @@ static void fuzz_rpc_bind(TALLOC_CTX *mem, const uint8_t *data, size_t size)
 	}
 	FUZZ_REQUIRE(smbsess__st_ok(st) && pipe != NULL, "bind gave %s, the reference accepts", fuzz_st(st));
 	FUZZ_REQUIRE(talloc_parent(s->transport) == pipe, "the pipe does not own the transport");
-	FUZZ_REQUIRE(smbsess__rpc_pipe_max_xmit_frag(pipe) == (recv < SMBSESS__RPC_MAX_FRAG ? recv : SMBSESS__RPC_MAX_FRAG) &&
-			     smbsess__rpc_pipe_max_recv_frag(pipe) == (xmit > SMBSESS__RPC_MAX_FRAG ? xmit : SMBSESS__RPC_MAX_FRAG),
+	/* We proposed the largest sizes there are: the server's answer decides both. */
+	FUZZ_REQUIRE(smbsess__rpc_pipe_max_xmit_frag(pipe) == recv && smbsess__rpc_pipe_max_recv_frag(pipe) == xmit,
 		     "negotiated fragment sizes %u/%u from %u/%u", smbsess__rpc_pipe_max_xmit_frag(pipe),
 		     smbsess__rpc_pipe_max_recv_frag(pipe), xmit, recv);
 	FUZZ_REQUIRE(smbsess__st_ok(smbsess__rpc_pipe_error(pipe)), "new pipe is broken");
@@ -653,7 +681,7 @@ static void fuzz_rpc_bind(TALLOC_CTX *mem, const uint8_t *data, size_t size)
 	if (ctl & 0x80) {
 		/* One call, answered by what is left. */
 		static const uint8_t stub[] = "\x01\x02\x03\x04\x05\x06\x07\x08\x09";
-		size_t start = s->q_pos, pos = RPC_BIND_LEN;
+		size_t pos = RPC_BIND_LEN;
 		struct tevent_req *req = smbsess__rpc_call_send(mem, ev, pipe, 15, stub, sizeof stub, 10000);
 		uint8_t *out = NULL;
 		size_t out_len = 0;
@@ -664,7 +692,7 @@ static void fuzz_rpc_bind(TALLOC_CTX *mem, const uint8_t *data, size_t size)
 		talloc_free(req);
 		FUZZ_REQUIRE(check_request(s, &pos, stub, sizeof stub, 15, smbsess__rpc_pipe_max_xmit_frag(pipe), false) == 2,
 			     "first call id is not 2");
-		check_call(mem, s, start, 2, smbsess__rpc_pipe_max_recv_frag(pipe), SMBSESS__RPC_DEFAULT_MAX_STUB,
+		check_call(mem, s, 1, 2, smbsess__rpc_pipe_max_recv_frag(pipe), SMBSESS__RPC_DEFAULT_MAX_STUB,
 			   SMBSESS__RPC_DEFAULT_MAX_FRAGS, st, out, out_len);
 		talloc_free(out);
 	}
@@ -793,10 +821,12 @@ static void fuzz_rpc_call(TALLOC_CTX *mem, const uint8_t *data, size_t size)
 			bool usable;
 
 			if (!cancelled) {
-				usable = check_call(mem, s, answer_start(s, t_a), 2, max_recv, max_stub, max_frags, c1.st,
-						    c1.out, c1.out_len);
+				enum pipe_after after = check_call(mem, s, t_a, 2, max_recv, max_stub, max_frags, c1.st,
+								   c1.out, c1.out_len);
+
+				usable = after == PIPE_USABLE;
 				/* What broke the pipe is the call's own status (the first one wins). */
-				FUZZ_REQUIRE(usable ? (two || smbsess__st_ok(pe)) : smbsess__st_equal(pe, c1.st),
+				FUZZ_REQUIRE((usable && two) || pipe_state_is(after, pe, c1.st),
 					     "pipe state %s after a call that gave %s", fuzz_st(pe), fuzz_st(c1.st));
 			} else {
 				/*
@@ -807,8 +837,8 @@ static void fuzz_rpc_call(TALLOC_CTX *mem, const uint8_t *data, size_t size)
 			}
 			if (two) {
 				if (usable)
-					check_call(mem, s, answer_start(s, t_a + 1), 3, max_recv, max_stub, max_frags, c2.st,
-						   c2.out, c2.out_len);
+					check_call(mem, s, t_a + 1, 3, max_recv, max_stub, max_frags, c2.st, c2.out,
+						   c2.out_len);
 				else
 					FUZZ_REQUIRE(fuzz_st_is_lib(c2.st, SMBSESS_E_DISCONNECTED) && id_b == 0,
 						     "the call after a broken one gave %s", fuzz_st(c2.st));
@@ -816,8 +846,7 @@ static void fuzz_rpc_call(TALLOC_CTX *mem, const uint8_t *data, size_t size)
 		} else if (two && cancelled && id_a != 0) {
 			/* Call 1 was freed in the queue: call 2 went out as call 2 on a usable pipe. */
 			FUZZ_REQUIRE(id_a == 2, "call 2 after a call freed in the queue has id %" PRIu32, id_a);
-			check_call(mem, s, answer_start(s, t_a), 2, max_recv, max_stub, max_frags, c2.st, c2.out,
-				   c2.out_len);
+			check_call(mem, s, t_a, 2, max_recv, max_stub, max_frags, c2.st, c2.out, c2.out_len);
 		}
 	}
 	talloc_free(c1.out);
