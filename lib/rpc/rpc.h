@@ -16,7 +16,15 @@
  * Pipe states. A pipe stays usable after a call that succeeded or ended in
  * a fault PDU. Anything that may leave bytes of a call in the pipe breaks
  * it: a transport error, a malformed or unexpected PDU, a limit exceeded, a
- * timeout, or freeing a call while it is in flight. A broken pipe fails
+ * timeout, freeing a call while it is in flight, or an answer that ends
+ * while READs the server's alloc_hint called for are still out (the answer
+ * stands; the pipe breaks with SMBSESS_E_PROTOCOL, as such a READ may yet
+ * take bytes of the next call).
+ *
+ * Reads are pipelined: once the first fragment of an answer is in, its
+ * alloc_hint and frag_length say how many bytes remain, and READs of one
+ * fragment each go out at once to cover them (at most 128 in flight);
+ * without an alloc_hint, one READ at a time. A broken pipe fails
  * every later or queued call with SMBSESS_E_DISCONNECTED; what broke it is
  * smbsess__rpc_pipe_error(): the call's own status, SMBSESS_E_TIMEOUT for a
  * call that timed out in flight, SMBSESS_E_CANCELLED for one freed in
