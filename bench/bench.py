@@ -629,14 +629,14 @@ def bench_cycles(ctx, table):
     # the first sample is after cycle 1; growth is judged from the second tenth on
     base = next((s for s in samples if s[0] >= ctx.cycles // 10), samples[0])
     last = samples[-1]
-    bench = "cycles: %d x connect/list/free, one process" % ctx.cycles
+    bench = "cycles: {:,} x connect/list/free, one process".format(ctx.cycles)
     table.add(bench, "RSS after cycle 1, MB", first[1] / 1024, fmt="%.2f")
     table.add(bench, "RSS after cycle %d, MB" % base[0], base[1] / 1024, fmt="%.2f")
     table.add(bench, "RSS after cycle %d, MB" % last[0], last[1] / 1024, fmt="%.2f")
     growth = (last[1] - base[1]) / max(1, last[0] - base[0]) * 1000
     table.add(bench, "RSS growth from cycle %d on, KB per 1,000 cycles" % base[0], growth,
               target=("flat: < 16 KB per 1,000", lambda g: g < 16), fmt="%.1f")
-    table.add(bench, "open descriptors at the end (start %d)" % first[2], last[2], fmt="%d")
+    table.add(bench, "open descriptors after cycle %d (after cycle 1: %d)" % (last[0], first[2]), last[2], fmt="%d")
     table.add(bench, "mean ms per cycle", float(done.group(3)) / ctx.cycles * 1000, fmt="%.1f")
     table.note("%s: RSS samples (cycle: KB): %s" % (
         bench, ", ".join("%d: %d" % (s[0], s[1]) for s in samples)))
