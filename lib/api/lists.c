@@ -25,7 +25,9 @@ static const size_t conn_strings[] = {
 	offsetof(struct smbsess__srvsvc_conn_info, user), offsetof(struct smbsess__srvsvc_conn_info, share),
 };
 
-#define POOL_CHUNK 65536
+/* String chunks grow from the first to the largest, so that a list of one entry stays small. */
+#define POOL_CHUNK_FIRST 256
+#define POOL_CHUNK_MAX 65536
 
 /* Copies @p s into the list's string pool; chunks never move, so earlier copies stay put. */
 static struct smbsess_status pool_strdup(struct smbsess__list *l, const char *s, size_t max_bytes, char **out)
@@ -33,7 +35,12 @@ static struct smbsess_status pool_strdup(struct smbsess__list *l, const char *s,
 	size_t n = strlen(s) + 1;
 
 	if (n > l->pool_left) {
-		size_t chunk = n > POOL_CHUNK ? n : POOL_CHUNK;
+		size_t chunk = l->pool_chunk == 0 ? POOL_CHUNK_FIRST
+			       : l->pool_chunk < POOL_CHUNK_MAX ? 2 * l->pool_chunk : POOL_CHUNK_MAX;
+
+		l->pool_chunk = chunk;
+		if (chunk < n)
+			chunk = n;
 
 		if (chunk > max_bytes || l->bytes > max_bytes - chunk)
 			return SMBSESS__ST_LIB(SMBSESS_E_LIMIT);

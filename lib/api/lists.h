@@ -17,7 +17,7 @@ struct smbsess__list {
 	void *array;      /* struct smbsess__srvsvc_{sess,file,conn}_info[count] */
 	size_t bytes;     /* allocated for the array and the string pool */
 	char *pool;       /* the free end of the current string chunk */
-	size_t pool_left;
+	size_t pool_left, pool_chunk;
 };
 
 struct smbsess__list *smbsess__list_new(TALLOC_CTX *mem_ctx, enum smbsess__srvsvc_kind kind);

@@ -88,6 +88,42 @@ static struct smbsess_status charge(struct smbsess__ndr *ndr, uint64_t bytes)
 	return SMBSESS__OK;
 }
 
+/* String chunks grow from the first to the largest, so that small answers stay small. */
+#define STR_CHUNK_FIRST 1024
+#define STR_CHUNK_MAX 65536
+
+/*
+ * A decoded string: UTF-8 in a chunk of the decode's own (strings live as
+ * long as the decoded value, never one by one), charged to the budget.
+ */
+static struct smbsess_status pull_utf8(struct smbsess__ndr *ndr, const uint8_t *p, size_t units, char **s)
+{
+	size_t len;
+
+	SMBSESS__CHECK(smbsess__utf16le_utf8_len(p, units, &len));
+	if (len + 1 > ndr->str_left) {
+		size_t chunk = ndr->str_chunk == 0 ? STR_CHUNK_FIRST
+			       : ndr->str_chunk < STR_CHUNK_MAX ? 2 * ndr->str_chunk : STR_CHUNK_MAX;
+
+		ndr->str_chunk = chunk;
+		if (chunk < len + 1)
+			chunk = len + 1;
+
+		SMBSESS__CHECK(charge(ndr, chunk));
+		ndr->str_free = talloc_size(ndr->mem, chunk);
+		if (ndr->str_free == NULL) {
+			ndr->str_left = 0;
+			return SMBSESS__ST_NOMEM;
+		}
+		ndr->str_left = chunk;
+	}
+	smbsess__utf16le_to_utf8_buf(p, units, len, ndr->str_free);
+	*s = ndr->str_free;
+	ndr->str_free += len + 1;
+	ndr->str_left -= len + 1;
+	return SMBSESS__OK;
+}
+
 struct smbsess_status smbsess__ndr_pull_end(struct smbsess__ndr *ndr)
 {
 	if (ndr->len - ndr->ofs >= 8)
@@ -167,8 +203,26 @@ struct smbsess_status name(struct smbsess__ndr *ndr, type *v) \
 }
 
 PRIMITIVE(smbsess__ndr_u16, uint16_t, 2, smbsess__le16, smbsess__put_le16)
-PRIMITIVE(smbsess__ndr_u32, uint32_t, 4, smbsess__le32, smbsess__put_le32)
 PRIMITIVE(smbsess__ndr_u64, uint64_t, 8, smbsess__le64, smbsess__put_le64)
+/* The most frequent item of all: a pull takes padding and bounds in one check. */
+struct smbsess_status smbsess__ndr_u32(struct smbsess__ndr *ndr, uint32_t *v)
+{
+	uint8_t *p;
+
+	if (ndr->pull) {
+		size_t at = (ndr->ofs + 3) & ~(size_t)3;
+
+		if (at > ndr->len || ndr->len - at < 4)
+			return ndr_err(SMBSESS_NDR_E_SHORT);
+		*v = smbsess__le32(ndr->data + at);
+		ndr->ofs = at + 4;
+		return SMBSESS__OK;
+	}
+	SMBSESS__CHECK(smbsess__ndr_align(ndr, 4));
+	SMBSESS__CHECK(push_space(ndr, 4, &p));
+	smbsess__put_le32(p, *v);
+	return SMBSESS__OK;
+}
 
 struct smbsess_status smbsess__ndr_ptr(struct smbsess__ndr *ndr, bool *present)
 {
@@ -220,8 +274,7 @@ struct smbsess_status smbsess__ndr_string_body(struct smbsess__ndr *ndr, char **
 	SMBSESS__CHECK(pull_take(ndr, (size_t)actual * 2, &p));
 	if (smbsess__le16(p + (size_t)(actual - 1) * 2) != 0)
 		return ndr_err(SMBSESS_NDR_E_STRING);
-	SMBSESS__CHECK(charge(ndr, (uint64_t)actual * 3 + 1));
-	return smbsess__utf16le_to_utf8(ndr->mem, p, actual - 1, s);
+	return pull_utf8(ndr, p, actual - 1, s);
 }
 
 struct smbsess_status smbsess__ndr_unique_string(struct smbsess__ndr *ndr, int flags, char **s)

@@ -45,6 +45,9 @@ struct smbsess__ndr {
 	size_t allocated;
 	unsigned depth;
 	struct smbsess__ndr_limits limits;
+	/* pull: decoded strings are carved from chunks on mem, not allocated one by one */
+	char *str_free;
+	size_t str_left, str_chunk;
 };
 
 typedef struct smbsess_status (*smbsess__ndr_fn)(struct smbsess__ndr *ndr, int flags, void *value);

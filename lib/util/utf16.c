@@ -9,15 +9,16 @@ static struct smbsess_status bad_string(void)
 	return SMBSESS__ST_NDR(SMBSESS_NDR_E_STRING);
 }
 
-struct smbsess_status smbsess__utf16le_to_utf8(TALLOC_CTX *mem_ctx, const uint8_t *src,
-					       size_t units, char **out)
+struct smbsess_status smbsess__utf16le_utf8_len(const uint8_t *src, size_t units, size_t *len)
 {
-	size_t need = 0;
-	char *s;
-	size_t o = 0;
+	size_t need = 0, i = 0;
 
-	/* First pass: validate and measure. At most 3 bytes per unit. */
-	for (size_t i = 0; i < units; i++) {
+	/* Names and paths are mostly ASCII: a tight loop first, the general one from the first other unit. */
+	while (i < units && src[2 * i + 1] == 0 && src[2 * i] != 0 && src[2 * i] < 0x80)
+		i++;
+	need = i;
+	/* Then validate and measure. At most 3 bytes per unit. */
+	for (; i < units; i++) {
 		uint16_t u = smbsess__le16(src + 2 * i);
 
 		if (u == 0)
@@ -41,11 +42,21 @@ struct smbsess_status smbsess__utf16le_to_utf8(TALLOC_CTX *mem_ctx, const uint8_
 		else
 			need += 3;
 	}
+	*len = need;
+	return SMBSESS__OK;
+}
 
-	s = talloc_array(mem_ctx, char, need + 1);
-	if (s == NULL)
-		return SMBSESS__ST_NOMEM;
+void smbsess__utf16le_to_utf8_buf(const uint8_t *src, size_t units, size_t len, char *dst)
+{
+	size_t o = 0;
 
+	if (len == units) {
+		/* All ASCII (the length says so): the low bytes. */
+		for (size_t i = 0; i < units; i++)
+			dst[i] = (char)src[2 * i];
+		dst[units] = '\0';
+		return;
+	}
 	for (size_t i = 0; i < units; i++) {
 		uint32_t cp = smbsess__le16(src + 2 * i);
 
@@ -55,22 +66,35 @@ struct smbsess_status smbsess__utf16le_to_utf8(TALLOC_CTX *mem_ctx, const uint8_
 			i++;
 		}
 		if (cp < 0x80) {
-			s[o++] = (char)cp;
+			dst[o++] = (char)cp;
 		} else if (cp < 0x800) {
-			s[o++] = (char)(0xC0 | (cp >> 6));
-			s[o++] = (char)(0x80 | (cp & 0x3F));
+			dst[o++] = (char)(0xC0 | (cp >> 6));
+			dst[o++] = (char)(0x80 | (cp & 0x3F));
 		} else if (cp < 0x10000) {
-			s[o++] = (char)(0xE0 | (cp >> 12));
-			s[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-			s[o++] = (char)(0x80 | (cp & 0x3F));
+			dst[o++] = (char)(0xE0 | (cp >> 12));
+			dst[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+			dst[o++] = (char)(0x80 | (cp & 0x3F));
 		} else {
-			s[o++] = (char)(0xF0 | (cp >> 18));
-			s[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-			s[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-			s[o++] = (char)(0x80 | (cp & 0x3F));
+			dst[o++] = (char)(0xF0 | (cp >> 18));
+			dst[o++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+			dst[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+			dst[o++] = (char)(0x80 | (cp & 0x3F));
 		}
 	}
-	s[o] = '\0';
+	dst[o] = '\0';
+}
+
+struct smbsess_status smbsess__utf16le_to_utf8(TALLOC_CTX *mem_ctx, const uint8_t *src,
+					       size_t units, char **out)
+{
+	size_t need;
+	char *s;
+
+	SMBSESS__CHECK(smbsess__utf16le_utf8_len(src, units, &need));
+	s = talloc_array(mem_ctx, char, need + 1);
+	if (s == NULL)
+		return SMBSESS__ST_NOMEM;
+	smbsess__utf16le_to_utf8_buf(src, units, need, s);
 	*out = s;
 	return SMBSESS__OK;
 }

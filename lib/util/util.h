@@ -70,6 +70,14 @@ struct smbsess_status smbsess__utf16le_to_utf8(TALLOC_CTX *mem_ctx, const uint8_
 					       size_t units, char **out);
 
 /*
+ * The same in two steps, for callers with their own buffers: the checks
+ * and the UTF-8 length (without terminator) of @p units units, then the
+ * conversion of units that passed into @p dst (@p len + 1 bytes).
+ */
+struct smbsess_status smbsess__utf16le_utf8_len(const uint8_t *src, size_t units, size_t *len);
+void smbsess__utf16le_to_utf8_buf(const uint8_t *src, size_t units, size_t len, char *dst);
+
+/*
  * Validates the UTF-8 string @p s (length @p len bytes) and counts the
  * UTF-16 code units it needs, not counting a terminator. Overlong forms,
  * surrogates encoded in UTF-8, code points above U+10FFFF and embedded NULs

@@ -159,10 +159,11 @@ static char *dump_str(char *buf, const char *name, const char *s)
 
 	if (s == NULL)
 		return addf(buf, "%s=(null)\n", name);
-	/* A decoded string is its own talloc chunk (talloc aborts on a bad pointer). */
+	/*
+	 * Decoded strings share chunks of the decode (lib/ndr); AddressSanitizer
+	 * catches a string that runs past its chunk here.
+	 */
 	len = strlen(s);
-	if (talloc_get_size(s) < len + 1)
-		fail("string longer than its talloc chunk", name);
 	if (utf16_units(s) + 1 > walked.max_units)
 		walked.max_units = utf16_units(s) + 1;
 	return addf(buf, "%s=%zu:%s\n", name, len, s);

@@ -28,6 +28,13 @@ START_TEST(to_utf8)
 	const uint16_t max[] = { 0xDBFF, 0xDFFF };
 	ck_assert(smbsess__st_ok(from16(t, max, 2, &s)));
 	ck_assert_str_eq(s, "\xF4\x8F\xBF\xBF");
+	/* All ASCII (the fast path), and ASCII up to a unit with a high byte: 0x0141 is not 'A'. */
+	const uint16_t ascii[] = { 'C', ':', '\\', 'x', 0x7F };
+	const uint16_t high_byte[] = { 'a', 'b', 0x0141, 'c' };
+	ck_assert(smbsess__st_ok(from16(t, ascii, 5, &s)));
+	ck_assert_str_eq(s, "C:\\x\x7F");
+	ck_assert(smbsess__st_ok(from16(t, high_byte, 4, &s)));
+	ck_assert_str_eq(s, "ab\xC5\x81" "c");
 	talloc_free(t);
 }
 END_TEST
@@ -39,12 +46,16 @@ START_TEST(to_utf8_rejects)
 	const uint16_t lone_low[] = { 0xDE00, 0x0041 };
 	const uint16_t high_high[] = { 0xD83D, 0xD83D };
 	const uint16_t nul[] = { 0x0041, 0x0000, 0x0042 };
+	const uint16_t nul_first[] = { 0x0000, 0x0041 };
+	const uint16_t nul_high[] = { 0x0041, 0x0100, 0x0000 };
 	char *s = (char *)"untouched";
 
 	ck_assert_uint_eq(from16(t, lone_high, 2, &s).code, SMBSESS_NDR_E_STRING);
 	ck_assert_uint_eq(from16(t, lone_low, 2, &s).code, SMBSESS_NDR_E_STRING);
 	ck_assert_uint_eq(from16(t, high_high, 2, &s).code, SMBSESS_NDR_E_STRING);
 	ck_assert_uint_eq(from16(t, nul, 3, &s).domain, SMBSESS_DOMAIN_NDR);
+	ck_assert_uint_eq(from16(t, nul_first, 2, &s).code, SMBSESS_NDR_E_STRING);
+	ck_assert_uint_eq(from16(t, nul_high, 3, &s).code, SMBSESS_NDR_E_STRING);
 	ck_assert_str_eq(s, "untouched");
 	talloc_free(t);
 }
