@@ -46,7 +46,7 @@ packages=(
 	samba smbclient python3-impacket                               # real servers and independent clients
 	samba-ad-dc samba-ad-provision krb5-user winbind               # an AD DC and Kerberos clients
 	libnss-wrapper                                                 # the DC's own name service (tests/harness/addc.py)
-	tshark                                                         # Wireshark dissectors as an oracle
+	tshark strace                                                  # Wireshark dissectors as an oracle; file calls (integration-wire)
 	iproute2 passwd openssl xxd groff-base man-db                  # ip addr, useradd, asn1parse, seeds, man page checks
 	build-essential dpkg-dev debhelper dh-python lintian           # the Debian packages (debian/, tests/packaging)
 	python3-all python3-setuptools python3-wheel pybuild-plugin-pyproject   # the Python binding's Debian build

@@ -5,6 +5,7 @@ the bind), the polite leave as one (CLOSE + TREE_DISCONNECT + LOGOFF), the
 same requests one by one on SMB 2.x, and the pipelined READs of a
 multi-fragment answer (3,000 files held open by an impacket client): how
 many, how many in flight before the first answer, none left unanswered.
+And, traced with strace, that an NTLM listing does no Kerberos work.
 TAP output.
 
 usage: wire.py API_TOOL
@@ -151,10 +152,30 @@ def pipelining(tmp):
                  f"{len(before)} in flight before the first answer")
 
 
+def startup(tmp):
+    """With NTLM, nothing of Kerberos beyond the shared libraries themselves: no krb5.conf, no
+    GSS-API mechanism configuration, no credentials cache is opened."""
+    with SmbServer(os.path.join(tmp, "startup")) as srv:
+        srv.add_user(ADMIN, PW, admin=True)
+        trace = os.path.join(tmp, "startup.strace")
+        r = subprocess.run(["strace", "-f", "-qq", "-e", "trace=open,openat,stat,newfstatat,access",
+                            "-o", trace, TOOL, "--port", str(srv.port), srv.address, "", ADMIN, PW, "sessions"],
+                           capture_output=True, text=True, timeout=120)
+        with open(trace) as f:
+            lines = f.read().splitlines()
+        # The loader's own search of library folders (/usr/lib, /lib) is the shared libraries'.
+        krb = [l for l in lines if any(k in l for k in ("krb5", "gss", "KRB5", "/tmp/krb"))
+               and ".so" not in l and '"/usr/lib/' not in l and '"/lib/' not in l]
+        check(r.returncode == 0 and lines and not krb,
+              f"an NTLM listing touches no Kerberos file ({len(lines)} file calls traced)",
+              "\n".join(krb[:10]) + r.stderr[-300:])
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="smbsess-wire-")
     section("compounds", 2 * 7 + 3 + 6, compounds, tmp)
     section("pipelined reads", 4, pipelining, tmp)
+    section("start-up", 1, startup, tmp)
     print(f"1..{len(results)}")
     return 0 if all(results) else 1
 
