@@ -113,7 +113,17 @@ if ! getent ahostsv4 localhost | grep -q '^127\.'; then
 	echo "adding '127.0.0.1 localhost' to /etc/hosts"
 	echo '127.0.0.1 localhost' >>/etc/hosts
 fi
-echo "lo up with $(ip -o addr show dev lo | wc -l) addresses, localhost is $(getent ahostsv4 localhost | awk 'NR==1{print $1}'), /run/lock there"
+# The machine's own name resolves without DNS, as Debian's installer writes
+# it (127.0.1.1): Samba looks it up for every NTLM logon (the DNS computer
+# name it announces); where only DNS could answer, one logon in seven waited
+# 5 s for a resolver timeout (measured in a fresh tree).
+host=$(hostname)
+if ! getent -s files hosts "$host" >/dev/null; then
+	echo "adding '127.0.1.1 $host' to /etc/hosts"
+	printf '127.0.1.1\t%s%s\n' "$host" "$([ "${host%%.*}" != "$host" ] && echo " ${host%%.*}")" >>/etc/hosts
+fi
+echo "lo up with $(ip -o addr show dev lo | wc -l) addresses, localhost is $(getent ahostsv4 localhost | awk 'NR==1{print $1}')," \
+	"$host is $(getent -s files hosts "$host" | awk 'NR==1{print $1}'), /run/lock there"
 
 # A build that fails counts as one failed test in the closing line.
 build_failed() {
