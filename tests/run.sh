@@ -117,7 +117,7 @@ fi
 # it (127.0.1.1): Samba looks it up for every NTLM logon (the DNS computer
 # name it announces); where only DNS could answer, one logon in seven waited
 # 5 s for a resolver timeout (measured in a fresh tree).
-host=$(hostname)
+host=$(uname -n)
 if ! getent -s files hosts "$host" >/dev/null; then
 	echo "adding '127.0.1.1 $host' to /etc/hosts"
 	printf '127.0.1.1\t%s%s\n' "$host" "$([ "${host%%.*}" != "$host" ] && echo " ${host%%.*}")" >>/etc/hosts
