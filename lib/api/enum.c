@@ -108,34 +108,21 @@ static void utf8_locale_init(void)
 static uint32_t next_upper(const char **p)
 {
 	const unsigned char *s = (const unsigned char *)*p;
-	uint32_t c = s[0], min;
-	size_t n;
+	size_t n = 0;
+	uint32_t c;
 
-	if (c < 0x80) {
+	if (s[0] < 0x80) {
 		*p += 1;
-		return c >= 'a' && c <= 'z' ? c - 32 : c;
+		return s[0] >= 'a' && s[0] <= 'z' ? s[0] - 32u : s[0];
 	}
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, c &= 0x1F, min = 0x80;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, c &= 0x0F, min = 0x800;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, c &= 0x07, min = 0x10000;
-	else
-		goto raw;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			goto raw;
-		c = (c << 6) | (s[i] & 0x3Fu);
+	/* A sequence is at most 4 bytes; the terminator ends one as any byte that continues none. */
+	if (!smbsess__utf8_next(s, 4, &n, &c)) {
+		*p += 1;
+		return 0x110000u + s[0]; /* no character has this value */
 	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		goto raw;
 	*p += n;
 	pthread_once(&utf8_once, utf8_locale_init);
 	return utf8_locale != (locale_t)0 ? (uint32_t)towupper_l((wint_t)c, utf8_locale) : c;
-raw:
-	*p += 1;
-	return 0x110000u + s[0]; /* no character has this value */
 }
 
 /* @p name equals @p want (or, with @p prefix, starts with it), case ignored. */

@@ -99,8 +99,7 @@ struct smbsess_status smbsess__utf16le_to_utf8(TALLOC_CTX *mem_ctx, const uint8_
 	return SMBSESS__OK;
 }
 
-/* Decodes one UTF-8 sequence at s[*i]; returns false if it is not well formed. */
-static bool next_cp(const unsigned char *s, size_t len, size_t *i, uint32_t *cp)
+bool smbsess__utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *cp)
 {
 	unsigned char c = s[*i];
 	size_t n;
@@ -141,7 +140,7 @@ struct smbsess_status smbsess__utf8_utf16_units(const char *s, size_t len, size_
 	uint32_t cp;
 
 	while (i < len) {
-		if (!next_cp((const unsigned char *)s, len, &i, &cp) || cp == 0)
+		if (!smbsess__utf8_next((const unsigned char *)s, len, &i, &cp) || cp == 0)
 			return bad_string();
 		n += cp >= 0x10000 ? 2 : 1;
 	}
@@ -154,7 +153,7 @@ size_t smbsess__utf8_to_utf16le(const char *s, size_t len, uint8_t *dst)
 	size_t i = 0, n = 0;
 	uint32_t cp;
 
-	while (i < len && next_cp((const unsigned char *)s, len, &i, &cp)) {
+	while (i < len && smbsess__utf8_next((const unsigned char *)s, len, &i, &cp)) {
 		if (cp >= 0x10000) {
 			cp -= 0x10000;
 			smbsess__put_le16(dst + 2 * n++, (uint16_t)(0xD800 + (cp >> 10)));

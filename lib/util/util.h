@@ -85,6 +85,13 @@ void smbsess__utf16le_to_utf8_buf(const uint8_t *src, size_t units, size_t len, 
  */
 struct smbsess_status smbsess__utf8_utf16_units(const char *s, size_t len, size_t *units);
 
+/*
+ * Decodes the UTF-8 sequence at s[*i] (of @p len bytes) into *cp and moves
+ * *i past it; false, with nothing moved, when it is not well formed
+ * (overlong, a surrogate, above U+10FFFF, cut short).
+ */
+bool smbsess__utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *cp);
+
 /* Writes the UTF-16LE form of an already validated UTF-8 string; returns units written. */
 size_t smbsess__utf8_to_utf16le(const char *s, size_t len, uint8_t *dst);
 
